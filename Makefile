@@ -1,0 +1,51 @@
+# ftnb — the two set-up commands are `make demo` and `make test`; both work from a fresh clone.
+SHELL := /bin/bash
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH ?= torch==2.13.0
+SMOKE_ENV := FTNB_SMOKE=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+
+.PHONY: install demo test sync readme export clean-nbs docs bench mpi
+
+# A CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
+$(BIN)/.installed: setup.py settings.ini
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -U pip
+	$(BIN)/pip install -q --disable-pip-version-check "$(TORCH)"
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev,offline]"
+	touch $@
+
+install: $(BIN)/.installed
+
+# Multi-process CPU training under `accelerate launch` uses OpenMPI (Debian's openmpi-bin).
+mpi:
+	@command -v mpirun >/dev/null || { echo "installing openmpi-bin"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openmpi-bin >/dev/null) \
+	  || echo "could not install openmpi-bin: the 2-process test will be skipped"; }
+
+demo: install
+	HF_HUB_OFFLINE=1 $(BIN)/ftnb train --output-dir runs/demo
+
+# The notebooks and ftnb/ (and README.md) must be in sync: exporting must change nothing.
+sync: install
+	@snap() { find ftnb -name '*.py' | sort | xargs md5sum; md5sum README.md; }; \
+	before=$$(snap); $(BIN)/nbdev_export && $(BIN)/python docs/make_readme.py; after=$$(snap); \
+	if [ "$$before" != "$$after" ]; then diff <(echo "$$before") <(echo "$$after"); \
+	  echo "out of sync: nbdev_export/make_readme changed the files above; commit them with their notebooks"; exit 1; fi
+	@echo "notebooks, ftnb/ and README.md are in sync"
+
+test: install mpi sync
+	$(SMOKE_ENV) $(BIN)/python -m pytest tests/ -p no:cacheprovider --durations=0 -q
+
+export: install
+	$(BIN)/nbdev_export && $(BIN)/python docs/make_readme.py
+
+clean-nbs: install
+	$(BIN)/nbdev_clean
+
+docs: install
+	$(BIN)/python docs/build.py
+
+bench: install
+	$(BIN)/python bench/run_all.py
