@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 SMOKE_ENV := FTNB_SMOKE=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-.PHONY: install demo test sync readme export clean-nbs docs bench mpi
+.PHONY: install demo test sync readme export clean-nbs docs bench mpi browser
 
 # A CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
 $(BIN)/.installed: setup.py settings.ini
@@ -24,6 +24,13 @@ mpi:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openmpi-bin >/dev/null) \
 	  || echo "could not install openmpi-bin: the 2-process test will be skipped"; }
 
+# The docs test (tests/test_docs.py) opens the built site in headless Chromium (Debian's `chromium`).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || { \
+	  echo "installing chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "could not install chromium: tests/test_docs.py will skip its browser tests"; }
+
 demo: install
 	HF_HUB_OFFLINE=1 $(BIN)/ftnb train --output-dir runs/demo
 
@@ -35,7 +42,7 @@ sync: install
 	  echo "out of sync: nbdev_export/make_readme changed the files above; commit them with their notebooks"; exit 1; fi
 	@echo "notebooks, ftnb/ and README.md are in sync"
 
-test: install mpi sync
+test: install mpi browser sync
 	$(SMOKE_ENV) $(BIN)/python -m pytest tests/ -p no:cacheprovider --durations=0 -q
 
 export: install

@@ -1,0 +1,72 @@
+"""Model-FLOPs utilisation of ftnb's training step (MiniLM, real length-grouped batches of the embedded pair task).
+
+MFU = 6 * N * tokens / step time / peak, with N the non-embedding parameters (embedding lookups are not matmuls;
+attention score FLOPs are left out, as in the usual 6N rule), tokens the padded tokens of the batch, and the peak
+the matmul FLOP/s measured in this same run (a 2048^3 matmul). Measured for fp32 and bf16 (autocast) at batch 32.
+Writes bench/results/mfu.json.  Usage: python bench/mfu.py [--steps 20]"""
+import os, json, time, argparse, platform, statistics
+from pathlib import Path
+os.environ.pop('FTNB_SMOKE', None); os.environ['HF_HUB_OFFLINE'] = '1'; os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
+import datasets; datasets.disable_progress_bars()
+import torch
+from torch.optim import AdamW
+from transformers import AutoTokenizer
+from transformers.utils import logging as hf_logging
+hf_logging.set_verbosity_error()
+from ftnb.core import embedded_checkpoint, set_seed
+from ftnb.data import load_pairs, tokenize_pairs, make_loaders
+from ftnb.trainer import load_classifier
+from ftnb.loop import Runtime, param_groups
+
+ROOT = Path(__file__).resolve().parent
+
+def peak(dtype, n=2048, reps=5):
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(ts)
+
+def step_times(model, batches, precision, steps):
+    rt = Runtime('cpu', precision)
+    opt = AdamW(param_groups(model), lr=1e-5)
+    model.train()
+    out = []
+    for i, b in enumerate(batches[:steps + 2]):
+        t0 = time.perf_counter()
+        with rt.autocast(): loss = model(**b).loss
+        rt.backward(loss); rt.step(opt); opt.zero_grad()
+        if i >= 2: out.append((time.perf_counter() - t0, b['input_ids'].numel(), int(b['attention_mask'].sum())))
+    return out
+
+def main():
+    ap = argparse.ArgumentParser(); ap.add_argument('--steps', type=int, default=20); ap.add_argument('--batch-size', type=int, default=32)
+    a = ap.parse_args()
+    ck = embedded_checkpoint(); tok = AutoTokenizer.from_pretrained(ck); raw = load_pairs()
+    ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
+    dl, _ = make_loaders(ds, tok, batch_size=a.batch_size, group_by_length=True)
+    batches = [b for _, b in zip(range(a.steps + 2), dl)]
+    set_seed(0)
+    model = load_classifier(ck, raw['train'].features['label'].names)
+    n_all = sum(p.numel() for p in model.parameters())
+    n_emb = sum(p.numel() for n, p in model.named_parameters() if 'embeddings' in n)
+    N = n_all - n_emb
+    res = {}
+    for prec, dt in [('fp32', torch.float32), ('bf16', torch.bfloat16)]:
+        pk = peak(dt)
+        ts = step_times(model, batches, prec, a.steps if prec == 'fp32' else max(3, a.steps // 4))
+        secs, toks, real = sum(t for t, _, _ in ts), sum(k for _, k, _ in ts), sum(r for _, _, r in ts)
+        achieved = 6 * N * toks / secs
+        res[prec] = dict(peak_tflops=pk / 1e12, achieved_tflops=achieved / 1e12, mfu=achieved / pk,
+                         mfu_real_tokens=6 * N * real / secs / pk, samples_per_s=len(ts) * a.batch_size / secs,
+                         mean_tokens_per_sample=toks / len(ts) / a.batch_size, steps=len(ts))
+        print(f"{prec}: peak {pk/1e9:7.1f} GFLOP/s  achieved {achieved/1e9:7.1f} GFLOP/s  MFU {achieved/pk:6.1%}  "
+              f"{res[prec]['samples_per_s']:6.1f} samples/s  ({res[prec]['mean_tokens_per_sample']:.0f} tokens/sample)", flush=True)
+    print(f"target: fp32 MFU >= 70% -> {'met' if res['fp32']['mfu'] >= 0.7 else 'missed'}")
+    out = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), load_average_1min=os.getloadavg()[0],
+                            torch=torch.__version__, threads=torch.get_num_threads()),
+               params=dict(total=n_all, embedding=n_emb, non_embedding=N), batch_size=a.batch_size, results=res)
+    (ROOT/'results').mkdir(exist_ok=True); (ROOT/'results'/'mfu.json').write_text(json.dumps(out, indent=1))
+
+if __name__ == '__main__': main()
