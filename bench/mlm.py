@@ -2,16 +2,27 @@
 
     .venv/bin/python bench/mlm.py [--reviews 1000] [--repeats 3]
 
-1. `group_texts` on a batch of 1,000 tokenized movie reviews: ftnb's `itertools.chain` version against the
-   course's `sum(lists, [])` version (quadratic). Target: >= 100x.
-2. Whole-word masking of chunks: ftnb's vectorised `WholeWordCollator` against the course's per-token Python
-   loop (`whole_word_masking_data_collator` + `default_data_collator`), on a training batch (64 chunks) and on
-   a `fixed_eval_masks` batch (1,000 chunks). Target: >= 20x. transformers 5's offset-based
-   `DataCollatorForLanguageModeling(whole_word_mask=True)` is timed too, for reference.
+Each side is given what its own pipeline hands it, and does the whole job from there:
 
-Each timing is the median of `--repeats` runs. Prints a table and writes bench/results/mlm.json.
+1. `group_texts` on one `Dataset.map(batched=True)` batch of 1,000 tokenized movie reviews. The course maps a
+   default-format dataset, so its `sum(lists, [])` version gets Python lists and returns Python lists. ftnb's
+   `chunk_corpus` maps the dataset `with_format('numpy')`, so `group_texts` gets one numpy array per review and
+   returns 2-D arrays (one chunk per row; `map` stores them as the same lists). Target: >= 100x.
+   Also shown: ftnb given Python lists (a caller that does not set the format), the concatenation step alone,
+   and the whole `Dataset.map` call both ways (formatting, chunking and writing the Arrow table).
+2. Whole-word masking, from the examples the DataLoader yields to a masked batch of tensors. The course's
+   collator (`whole_word_masking_data_collator`, a per-token Python loop, then `default_data_collator`) gets
+   Python-list rows from a default-format dataset; ftnb's vectorised `WholeWordCollator` gets the numpy row
+   views that `train_mlm`'s DataLoader (through `ftnb.mlm._ArrayRows`, a batch fetched straight from Arrow) and
+   `fixed_eval_masks` (a `with_format('numpy')` map batch) hand it.
+   Sizes: a training batch (64 chunks) and a `fixed_eval_masks` map batch (1,000 chunks). Target: >= 20x.
+   Also shown: the same including the DataLoader's fetch of the rows from the dataset (`__getitems__`), ftnb
+   given Python-list rows, and transformers 5's offset-based `DataCollatorForLanguageModeling(whole_word_mask=True)`.
+
+Each timing is the median of `--repeats` runs (inputs prepared, untimed, before each run). The machine is shared:
+the 1-minute load average at the start and end is recorded. Prints a table and writes bench/results/mlm.json.
 """
-import os, sys, json, time, copy, argparse, platform, statistics, collections
+import os, sys, json, time, copy, argparse, itertools, platform, statistics, collections
 from pathlib import Path
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
@@ -22,8 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from ftnb.core import default_checkpoint, set_seed
 from ftnb.data import movie_reviews
-from ftnb.mlm import mlm_tokenizer, tokenize_for_mlm, group_texts, whole_word_collator
+from ftnb.mlm import mlm_tokenizer, tokenize_for_mlm, group_texts, whole_word_collator, _ArrayRows
+import datasets
 from transformers import DataCollatorForLanguageModeling, default_data_collator
+datasets.disable_progress_bars()
 
 
 def course_group_texts(examples, chunk_size=128):
@@ -74,67 +87,95 @@ def median_time(fn, make_args, repeats):
     return statistics.median(ts)
 
 
+def row(name, course_s, ftnb_s, target=None, **kw):
+    return dict(name=name, course_s=course_s, ftnb_s=ftnb_s, speedup=course_s / ftnb_s, target=target, **kw)
+
+
 def main(n_reviews=1000, repeats=3, chunk_size=128):
+    load_start = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
     set_seed(0)
     ckpt = default_checkpoint('mlm')
     tok = mlm_tokenizer(ckpt)
     reviews = movie_reviews()
     n_reviews = min(n_reviews, len(reviews))
     toks = tokenize_for_mlm(reviews.select(range(n_reviews)), tok)
-    batch = toks[:]  # column -> list of token lists, what Dataset.map(batched=True) hands to group_texts
-    n_tokens = sum(map(len, batch['input_ids']))
+    batch_py = toks[:]                         # what a default-format Dataset.map(batched=True) hands (the course)
+    batch_np = toks.with_format('numpy')[:]    # what chunk_corpus's map hands group_texts (one array per review)
+    n_tokens = sum(map(len, batch_py['input_ids']))
     rows = []
 
-    ours = group_texts(batch, chunk_size)
-    assert ours == course_group_texts(batch, chunk_size), "ftnb's group_texts differs from the course's"
-    t_course = median_time(course_group_texts, lambda: (batch, chunk_size), repeats)
-    t_ours = median_time(group_texts, lambda: (batch, chunk_size), repeats)
-    rows.append(dict(name=f'group_texts, {n_reviews} reviews ({n_tokens:,} tokens, {len(batch)} columns)',
-                     course_s=t_course, ftnb_s=t_ours, speedup=t_course / t_ours, target=100))
+    # 1. chunking
+    expected = course_group_texts(batch_py, chunk_size)
+    for b in (batch_py, batch_np):
+        assert {k: v.tolist() for k, v in group_texts(b, chunk_size).items()} == expected, "differs from the course"
+    del expected
+    t_course = median_time(course_group_texts, lambda: (batch_py, chunk_size), repeats)
+    t_ours = median_time(group_texts, lambda: (batch_np, chunk_size), repeats)
+    t_ours_py = median_time(group_texts, lambda: (batch_py, chunk_size), repeats)
+    rows.append(row(f'group_texts, {n_reviews} reviews ({n_tokens:,} tokens, {len(batch_py)} columns)', t_course, t_ours,
+                    100, course_input='Python lists (default format)', ftnb_input='numpy rows (chunk_corpus)'))
+    rows.append(row('  ftnb given Python lists instead', t_course, t_ours_py,
+                    course_input='Python lists', ftnb_input='Python lists'))
+    t_sum = median_time(lambda b: {k: sum(b[k], []) for k in b}, lambda: (batch_py,), repeats)
+    t_chain = median_time(lambda b: {k: list(itertools.chain.from_iterable(b[k])) for k in b}, lambda: (batch_py,), repeats)
+    rows.append(row('  concatenation step only: sum(lists, []) vs chain', t_sum, t_chain))
+    kw = dict(batched=True, batch_size=1000, fn_kwargs=dict(chunk_size=chunk_size), load_from_cache_file=False)
+    t_map_course = median_time(lambda: toks.map(course_group_texts, **kw), lambda: (), repeats)
+    t_map_ours = median_time(lambda: toks.with_format('numpy').map(group_texts, **kw), lambda: (), repeats)
+    rows.append(row('  whole Dataset.map (format, chunk, write Arrow)', t_map_course, t_map_ours,
+                    course_input='toks.map(course_group_texts)', ftnb_input="toks.with_format('numpy').map(group_texts)"))
 
-    chunks = [{k: ours[k][i] for k in ours} for i in range(len(ours['input_ids']))]
-    # the course stores None (not -1) as the word id of special tokens
-    course_chunks = [{**c, 'word_ids': [None if w < 0 else w for w in c['word_ids']]} for c in chunks]
+    # 2. whole-word masking
+    chunks = toks.with_format('numpy').map(group_texts, **kw).with_format(None)
+    # the course's dataset stores None (not -1) as the word id of special tokens
+    course_ds = chunks.map(lambda b: {'word_ids': [[None if w < 0 else w for w in r] for r in b['word_ids']]},
+                           batched=True, load_from_cache_file=False)
+    ours_ds = _ArrayRows(chunks)               # what train_mlm's DataLoader fetches from (numpy rows)
     course_coll, our_coll = make_course_collator(tok, 0.2), whole_word_collator(tok, 0.2)
     enc = tok(list(reviews.select(range(n_reviews))['text']), return_offsets_mapping=True, return_special_tokens_mask=True)
     off = group_texts({k: enc[k] for k in ('input_ids', 'attention_mask', 'offset_mapping', 'special_tokens_mask')},
                       chunk_size)
-    off_chunks = [{k: off[k][i] for k in ('input_ids', 'attention_mask', 'offset_mapping', 'special_tokens_mask')}
+    off_chunks = [{k: off[k][i].tolist() for k in ('input_ids', 'attention_mask', 'offset_mapping', 'special_tokens_mask')}
                   for i in range(len(off['input_ids']))]
     lib_coll = DataCollatorForLanguageModeling(tok, whole_word_mask=True, mlm_probability=0.2)
-    for bs in (64, 1000):  # a training batch; a fixed_eval_masks map batch
+    rng = np.random.default_rng(0)
+    for bs, what in ((64, 'training batch'), (1000, 'fixed_eval_masks batch')):
         bs = min(bs, len(chunks))
+        idx = sorted(rng.choice(len(chunks), bs, replace=False).tolist())
+        # the rows each side's DataLoader yields (fixed_eval_masks / insert_random_mask zip a map batch into rows with
+        # the same values and types)
+        course_rows, our_rows = course_ds.__getitems__(idx), ours_ds.__getitems__(idx)
+        assert isinstance(our_rows[0]['input_ids'], np.ndarray) and isinstance(course_rows[0]['input_ids'], list)
         # the course's collator mutates its input, so every run gets a fresh deep copy (not timed)
-        t_course = median_time(course_coll, lambda: (copy.deepcopy(course_chunks[:bs]),), repeats)
-        t_ours = median_time(our_coll, lambda: (chunks[:bs],), repeats)
+        t_course = median_time(course_coll, lambda: (copy.deepcopy(course_rows),), repeats)
+        t_ours = median_time(our_coll, lambda: (our_rows,), repeats)
+        rows.append(row(f'whole-word collator, {what} ({bs} chunks of {chunk_size})', t_course, t_ours, 20,
+                        course_input='Python-list rows', ftnb_input='numpy rows (train_mlm / fixed_eval_masks)'))
+        # fetch + collate: what one DataLoader step costs (fresh rows each time, so no copy is needed)
+        t_course_f = median_time(lambda: course_coll(course_ds.__getitems__(idx)), lambda: (), repeats)
+        t_ours_f = median_time(lambda: our_coll(ours_ds.__getitems__(idx)), lambda: (), repeats)
+        rows.append(row('  including the DataLoader fetch (__getitems__)', t_course_f, t_ours_f))
+        list_rows = chunks.__getitems__(idx)
+        rows.append(row('  ftnb given Python-list rows instead', t_course, median_time(our_coll, lambda: (list_rows,), repeats)))
         t_lib = median_time(lib_coll, lambda: (copy.deepcopy(off_chunks[:bs]),), repeats)
-        # rows as numpy arrays, as `Dataset.with_format('numpy')` yields them: no list -> array conversion
-        np_chunks = [{k: np.asarray(v) for k, v in c.items()} for c in chunks[:bs]]
-        t_np = median_time(our_coll, lambda: (np_chunks,), repeats)
-        rows.append(dict(name=f'whole-word collator, {bs} chunks of {chunk_size}', course_s=t_course, ftnb_s=t_ours,
-                         speedup=t_course / t_ours, target=20, transformers_offsets_s=t_lib,
-                         ftnb_numpy_rows_s=t_np, speedup_numpy_rows=t_course / t_np))
+        rows.append(row('  transformers 5 whole_word_mask=True (offsets, list rows)', t_course, t_lib))
 
+    load_end = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
     print(f"\nftnb.mlm benchmarks ({ckpt.split('/')[-1] if '/' in ckpt else ckpt}; torch threads "
-          f"{torch.get_num_threads()}; median of {repeats})\n")
-    print(f"{'benchmark':58s} {'course':>10s} {'ftnb':>10s} {'speedup':>9s} {'target':>7s}")
+          f"{torch.get_num_threads()}; median of {repeats}; load average {load_start:.1f} -> {load_end:.1f} "
+          f"on {os.cpu_count()} cores)\n")
+    print(f"{'benchmark':62s} {'course':>10s} {'ftnb':>10s} {'speedup':>9s} {'target':>7s}")
     for r in rows:
-        ok = 'ok' if r['speedup'] >= r['target'] else 'MISSED'
-        print(f"{r['name']:58s} {r['course_s']*1e3:8.1f}ms {r['ftnb_s']*1e3:8.2f}ms {r['speedup']:8.0f}x "
-              f"{'>=' + str(r['target']) + 'x':>7s} {ok}")
-        if 'ftnb_numpy_rows_s' in r:
-            print(f"{'  (ftnb, rows already numpy arrays)':58s} {'':>10s} {r['ftnb_numpy_rows_s']*1e3:8.2f}ms "
-                  f"{r['speedup_numpy_rows']:8.0f}x")
-        if 'transformers_offsets_s' in r:
-            print(f"{'  (transformers 5 whole_word_mask=True, offsets)':58s} {'':>10s} "
-                  f"{r['transformers_offsets_s']*1e3:8.2f}ms")
+        ok = '' if r['target'] is None else 'ok' if r['speedup'] >= r['target'] else 'MISSED'
+        tgt = '' if r['target'] is None else '>=' + str(r['target']) + 'x'
+        print(f"{r['name']:62s} {r['course_s']*1e3:8.1f}ms {r['ftnb_s']*1e3:8.2f}ms {r['speedup']:8.1f}x {tgt:>7s} {ok}")
     out = ROOT/'bench'/'results'/'mlm.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     res = dict(benchmark='mlm', checkpoint=str(ckpt), reviews=n_reviews, tokens=n_tokens, chunk_size=chunk_size,
                repeats=repeats, statistic='median', machine=platform.machine(), cpu_count=os.cpu_count(),
                torch_threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
                date=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
-               load_average=os.getloadavg()[0] if hasattr(os, 'getloadavg') else None, results=rows)
+               load_average=load_start, load_average_end=load_end, results=rows)
     tmp = out.with_suffix('.json.tmp'); tmp.write_text(json.dumps(res, indent=1)); os.replace(tmp, out)
     print(f"\nwrote {out.relative_to(ROOT)}")
     return res
