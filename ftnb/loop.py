@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_custom_loop.ipynb #6d1553ca
 from __future__ import annotations
-import os, json, math, time, random, shutil, copy, warnings
+import os, json, math, time, random, shutil, warnings
 from contextlib import nullcontext
 from pathlib import Path
 import numpy as np
