@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parent
 RECIPES = {'course': dict(batch_size=8, lr=5e-5, group_by_length=False, precision='fp32'),
            'ftnb': dict(batch_size=32, lr=1e-4, group_by_length=True, precision=None)}
 
+def _per_epoch(evals):
+    "Validation loss and accuracy at each evaluation, to see how the curves got there."
+    return [dict(epoch=round(float(r['epoch']), 2), loss=round(float(r['loss']), 4), accuracy=round(float(r['accuracy']), 4)) for r in evals]
+
 def run_course(ck, tok, raw, seed, epochs):
     r = RECIPES['course']
     ds = tokenize_pairs(raw, tok)
@@ -32,9 +36,10 @@ def run_course(ck, tok, raw, seed, epochs):
     with tempfile.TemporaryDirectory() as d:
         tr = make_trainer(model, tok, ds, d, epochs=epochs, lr=r['lr'], batch_size=r['batch_size'], precision=r['precision'], seed=seed)
         t0 = time.perf_counter(); tr.train(); secs = time.perf_counter() - t0
-        ev = history_from_trainer(tr).eval[-1]
+        evs = history_from_trainer(tr).eval; ev = evs[-1]
         test = tr.predict(ds['test']).metrics
-    return dict(seconds=secs, val_accuracy=ev['accuracy'], val_f1=ev['f1'], test_accuracy=test['test_accuracy'], test_f1=test['test_f1'])
+    return dict(seconds=secs, val_accuracy=ev['accuracy'], val_f1=ev['f1'], test_accuracy=test['test_accuracy'], test_f1=test['test_f1'],
+                val_per_epoch=_per_epoch(evs))
 
 def run_ftnb(ck, tok, raw, seed, epochs):
     r = RECIPES['ftnb']
@@ -47,7 +52,8 @@ def run_ftnb(ck, tok, raw, seed, epochs):
     h = train(model, train_dl, eval_dl, epochs=epochs, lr=r['lr'], precision=r['precision'], seed=seed, progress=False)
     secs = time.perf_counter() - t0
     test = evaluate(model, test_dl)
-    return dict(seconds=secs, val_accuracy=h.eval[-1]['accuracy'], val_f1=h.eval[-1]['f1'], test_accuracy=test['accuracy'], test_f1=test['f1'])
+    return dict(seconds=secs, val_accuracy=h.eval[-1]['accuracy'], val_f1=h.eval[-1]['f1'], test_accuracy=test['accuracy'], test_f1=test['f1'],
+                val_per_epoch=_per_epoch(h.eval))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

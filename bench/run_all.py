@@ -4,7 +4,7 @@ collects the headline numbers into bench/results/summary.json (shown in the READ
 import subprocess, sys, time
 from pathlib import Path
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ['data.py', 'mlm.py', 'mfu.py', 'finetune.py']
+SCRIPTS = ['data.py', 'mlm.py', 'mfu.py', 'profile_step.py', 'finetune.py']
 for s in SCRIPTS:
     if not (HERE/s).exists(): print(f'(skipping {s}: not present)'); continue
     print(f'\n=== bench/{s}', flush=True); t0 = time.perf_counter()

@@ -17,7 +17,8 @@ from .core import *
 from .trainer import compute_metrics
 
 # %% auto #0
-__all__ = ['param_groups', 'steps_per_epoch', 'Runtime', 'evaluate', 'save_checkpoint', 'load_checkpoint', 'train', 'tip_run']
+__all__ = ['param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'save_checkpoint', 'load_checkpoint', 'train',
+           'tip_run']
 
 # %% ../nbs/03_custom_loop.ipynb #689eb9f1
 def param_groups(model, # the model whose trainable parameters are grouped
@@ -31,6 +32,16 @@ def param_groups(model, # the model whose trainable parameters are grouped
         if not p.requires_grad: continue
         (no_decay if n.endswith('bias') or id(p) in norm_params else decay).append(p)
     return [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
+
+# %% ../nbs/03_custom_loop.ipynb #fc0095d8
+def adamw(model, # the model to optimize (its trainable parameters)
+          lr:float=5e-5, # peak learning rate
+          weight_decay:float=0.01, # decay for the weight matrices (see `param_groups`)
+         ) -> AdamW:
+    "AdamW over `param_groups(model)`, with PyTorch's fused kernel when every parameter's device has one."
+    params = [p for p in model.parameters() if p.requires_grad]
+    fused = bool(params) and all(p.device.type in ('cpu', 'cuda', 'mps', 'xpu') and p.is_floating_point() for p in params)
+    return AdamW(param_groups(model, weight_decay), lr=lr, fused=fused)
 
 # %% ../nbs/03_custom_loop.ipynb #ccbaa04e
 def steps_per_epoch(n_batches:int, accum:int=1) -> int:
@@ -173,7 +184,7 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, runtime:Runtime
 def _position(step_in_epoch_batches, epoch, n_batches):
     return epoch + step_in_epoch_batches / max(1, n_batches)
 
-# %% ../nbs/03_custom_loop.ipynb #8df695ab
+# %% ../nbs/03_custom_loop.ipynb #5137a66c
 def train(model, # a model returning `.loss` when `labels` are in the batch
           train_dl, # training DataLoader (ftnb's sampler gives exact resume)
           eval_dl=None, # evaluation DataLoader, or None
@@ -209,7 +220,7 @@ def train(model, # a model returning `.loss` when `labels` are in the batch
     sampler = sampler if hasattr(sampler, 'set_epoch') else getattr(train_dl, 'sampler', None)
     exact = hasattr(sampler, 'set_epoch')
     sampler = sampler if exact else None
-    optimizer = AdamW(param_groups(model, weight_decay), lr=lr)
+    optimizer = adamw(model, lr, weight_decay)
     n_batches = len(train_dl)
     spe = steps_per_epoch(n_batches, accum)
     total = epochs * spe
