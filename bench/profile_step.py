@@ -17,7 +17,7 @@ from transformers import AutoTokenizer
 from transformers.utils import logging as hf_logging
 hf_logging.set_verbosity_error()
 from ftnb.core import embedded_checkpoint, set_seed
-from ftnb.data import load_pairs, tokenize_pairs, make_loaders
+from ftnb.data import load_pairs, tokenize_pairs, make_loaders, padding_stats
 from ftnb.trainer import load_classifier
 from ftnb.loop import train
 
@@ -40,23 +40,17 @@ def group_of(name):
         if any(k.lower() in n for k in keys): return g
     return 'other'
 
-def tokens_per_example(dl, epochs=1):
-    "Padded tokens per example over `epochs` passes of `dl` (what the model computes on)."
-    tok = ex = 0
-    for e in range(epochs):
-        if hasattr(dl.batch_sampler, 'set_epoch'): dl.batch_sampler.set_epoch(e)
-        for b in dl: tok += b['input_ids'].numel(); ex += b['input_ids'].shape[0]
-    return tok / ex
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0]); ap.add_argument('--steps', type=int, default=30)
     a = ap.parse_args()
     ck = embedded_checkpoint(); tok = AutoTokenizer.from_pretrained(ck); raw = load_pairs()
     ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
-    course_dl, _ = make_loaders(ds, tok, batch_size=8, group_by_length=False, seed=42)
     ftnb_dl, _ = make_loaders(ds, tok, batch_size=32, group_by_length=True, seed=42)
-    real = sum(len(x) for x in ds['train']['input_ids']) / ds['train'].num_rows
-    tpe = {'course (random, batch 8)': tokens_per_example(course_dl), 'ftnb (length-grouped, batch 32)': tokens_per_example(ftnb_dl)}
+    # what the model computes on, from chapter 01's padding_stats (the same sampler as make_loaders)
+    course_pad, ftnb_pad = padding_stats(ds, 8, 'random', seed=42), padding_stats(ds, 32, 'length', seed=42)
+    real = course_pad['real_tokens'] / course_pad['examples']
+    tpe = {'course (random, batch 8)': course_pad['padded_tokens'] / course_pad['examples'],
+           'ftnb (length-grouped, batch 32)': ftnb_pad['padded_tokens'] / ftnb_pad['examples']}
     print(f"real tokens per example {real:.1f}; padded tokens per example: " + ', '.join(f'{k} {v:.1f}' for k, v in tpe.items()))
     set_seed(42); model = load_classifier(ck, raw['train'].features['label'].names)
     train(model, ftnb_dl, None, epochs=1, lr=1e-4, progress=False, stop_after=3)          # warm-up, not profiled

@@ -5,7 +5,8 @@ itself, offline:
 
 1. Every `nbs/*.ipynb` goes through nbdev's own notebook processors (`nbdev.processors`, run by
    `NBProcessor`): frontmatter from the `# title` / `> description` cell, a `show_doc` after each
-   exported definition, hidden/exported cells and `#|` directives removed, ANSI codes stripped. Only the
+   exported definition, hidden/exported cells and `#|` directives removed, ANSI codes stripped, tqdm bars
+   shown in their last state (what Jupyter does with their `\\r` rewrites). Only the
    Quarto-specific steps are left out (fenced divs, `#| output: asis`, code folding). Each `show_doc` is
    rendered by nbdev's `BasicMarkdownRenderer` on the *installed* `ftnb` module (an import, not a notebook
    run) and becomes a markdown cell. An API reference page (`api.md`) collects every public function and
@@ -93,6 +94,13 @@ def quarto_options(cell):
     if val('echo:') == 'false' or (not cell.source.strip() and cell.get('outputs')):
         cell.metadata.setdefault('tags', []).append('remove_input')
 
+def collapse_cr(cell):
+    "Stream outputs as Jupyter and a terminal show them: of a line rewritten with `\\r` (a tqdm bar), its last state only."
+    for o in cell.get('outputs', []):
+        if o.get('output_type') != 'stream' or '\r' not in ''.join(o.get('text', '')): continue
+        lines = ''.join(o['text']).split('\n')
+        o['text'] = '\n'.join(next((seg for seg in reversed(l.split('\r')) if seg), '') for l in lines)
+
 def drop_empty(cell):
     "Remove cells left with nothing to show."
     if cell.cell_type == 'code' and not cell.source.strip() and not cell.get('outputs'): del cell['source']
@@ -144,7 +152,7 @@ def process_nb(src: Path, dst: Path) -> dict:
     keep_title_extras(nb)
     procs = [FrontmatterProc, populate_language, add_show_docs, mv_exports, strip_ansi, hide_line, rm_header_dash,
              render_show_docs(nb, ns), rm_export, hide_, clean_magics, quarto_options,
-             strip_hidden_metadata, drop_empty]
+             strip_hidden_metadata, collapse_cr, drop_empty]
     NBProcessor(nb=nb, procs=procs).process()
     fm = getattr(nb, 'frontmatter_', {}) or {}
     nb.cells = [c for c in nb.cells if not (c.cell_type == 'raw' and c.source.lstrip().startswith('---'))]

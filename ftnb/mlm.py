@@ -13,6 +13,7 @@ import transformers
 from datasets import Dataset
 from transformers import AutoTokenizer, AutoModelForMaskedLM, DataCollatorForLanguageModeling, default_data_collator
 from .core import *
+from .loop import adamw
 
 # %% auto #0
 __all__ = ['mlm_tokenizer', 'tokenize_for_mlm', 'group_texts', 'max_model_length', 'chunk_corpus', 'WholeWordCollator',
@@ -320,7 +321,7 @@ def train_mlm(model, # an `AutoModelForMaskedLM`; parameters with requires_grad=
     total = max_steps or max(1, round(epochs * len(dl)))
     params = [p for p in model.parameters() if p.requires_grad]
     if not params: raise ValueError("the model has no trainable parameters")
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    opt = adamw(model, lr, weight_decay)
     sched = get_scheduler('linear', opt, num_warmup_steps=int(warmup * total), num_training_steps=total)
     t0, step, samples = time.perf_counter(), 0, 0
     def evaluate():
@@ -425,7 +426,7 @@ def warm_start_mlm_head(checkpoint:str=None, # encoder checkpoint; default `defa
     _texts_column(corpus, 'text')
     train_chunks, eval_chunks = train_chunks or by_profile(800, 48), eval_chunks or by_profile(64, 8)
     recipe = dict(train_chunks=train_chunks, epochs=epochs, batch_tokens=batch_tokens, lr=lr, chunk_size=chunk_size,
-                  seed=seed, eval_chunks=eval_chunks, mlm_probability=0.15, v=2)
+                  seed=seed, eval_chunks=eval_chunks, mlm_probability=0.15, optimizer='adamw: decay groups, fused', v=3)
     key = _fingerprint(checkpoint, corpus['text'], recipe)
     dest = cache_dir('mlm') / f"{_ckpt_name(checkpoint)}-head-{key}"
     if (dest/'warm_start.json').is_file(): return dest
@@ -451,8 +452,7 @@ def warm_start_mlm_head(checkpoint:str=None, # encoder checkpoint; default `defa
         hist.log('eval', step, epoch, loss=loss, perplexity=math.exp(min(loss, 700)), seconds=time.perf_counter() - t0)
     evaluate(0, 0.0)
     H, Y = body_features(model, train_m)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    opt = adamw(model, lr, 0.01)
     per_epoch = math.ceil(len(Y) / batch_tokens)
     sched = get_scheduler('linear', opt, num_warmup_steps=per_epoch // 10, num_training_steps=epochs * per_epoch)
     g, step, run = torch.Generator().manual_seed(seed), 0, []

@@ -173,6 +173,14 @@ def test_site_files(site_dir):
     for nb in NBS: assert nb_info(nb)['url'] in locs, f'{nb.name} is not in the search index'
     assert 'api/' in locs
 
+def test_progress_bars_collapsed(site):
+    "A tqdm bar saved in a notebook (hundreds of `\\r` rewrites) reaches the processed notebook as its last state only."
+    proc = site[0].parent/'proc'
+    for nb in NBS:
+        outs = [o for c in json.loads((proc/nb.name).read_text(encoding='utf-8'))['cells'] for o in c.get('outputs', [])
+                if o.get('output_type') == 'stream']
+        assert not any('\r' in ''.join(o['text']) for o in outs), f'{nb.name}: a stream output still holds carriage returns'
+
 @pytest.mark.parametrize('nb', [p.name for p in NBS])
 def test_page_in_browser(server, nb):
     "Each notebook's page renders its title, its plots, no traceback, and links to its source notebook."
