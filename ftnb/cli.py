@@ -126,8 +126,7 @@ def train_command(args) -> int:
     secs = time.perf_counter() - t0
     if rt.is_main:
         from ftnb.curves import plot_curves
-        name = '/'.join(Path(str(ck)).parts[-2:]) if Path(str(ck)).exists() else str(ck)   # a local folder: its last two parts
-        plot_curves(hist, title=f"{name} on {source or 'the default pair task'}").savefig(out/'curves.png', dpi=100)
+        plot_curves(hist, title=f"{checkpoint_name(ck)} on {source or 'the default pair task'}").savefig(out/'curves.png', dpi=100)
         shutil.rmtree(out/'checkpoints', ignore_errors=True)
     rt.wait()
     msg = f"done in {secs:.0f} s ({rt.num_processes} process(es))"

@@ -13,7 +13,8 @@ import torch
 # %% auto #0
 __all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'cache_dir',
            'hub_reachable', 'offline', 'fetch_asset', 'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint',
-           'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'History']
+           'checkpoint_name', 'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed',
+           'History']
 
 # %% ../nbs/00_core.ipynb #1757bc0d
 _TRUE = ('1', 'true', 'yes', 'on')
@@ -186,6 +187,14 @@ def default_checkpoint(task:str='cls', # 'cls' (sequence classification) or 'mlm
     if smoke(): return smoke_checkpoint()
     if not offline(): return HUB_DEFAULTS[task]
     return embedded_checkpoint()
+
+# %% ../nbs/00_core.ipynb #d24344cc
+def checkpoint_name(checkpoint, # a hub id or a local folder
+                    sep:str='/', # joins a local folder's last two path parts
+                   ) -> str:
+    "A short readable name for `checkpoint`: a hub id as it is, a local folder's last two path parts."
+    p = Path(str(checkpoint).rstrip('/'))
+    return sep.join(p.parts[-2:]) if p.exists() else str(checkpoint)
 
 # %% ../nbs/00_core.ipynb #f983cb47
 def get_device() -> torch.device:

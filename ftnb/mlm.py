@@ -319,8 +319,7 @@ def train_mlm(model, # an `AutoModelForMaskedLM`; parameters with requires_grad=
                                      generator=torch.Generator().manual_seed(seed), drop_last=len(train_ds) > batch_size)
     if len(dl) == 0: raise ValueError("train_ds is empty")
     total = max_steps or max(1, round(epochs * len(dl)))
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params: raise ValueError("the model has no trainable parameters")
+    if not any(p.requires_grad for p in model.parameters()): raise ValueError("the model has no trainable parameters")
     opt = adamw(model, lr, weight_decay)
     sched = get_scheduler('linear', opt, num_warmup_steps=int(warmup * total), num_training_steps=total)
     t0, step, samples = time.perf_counter(), 0, 0
@@ -388,8 +387,7 @@ def _fingerprint(checkpoint, texts, recipe):
 
 def _ckpt_name(checkpoint):
     "A readable folder name for `checkpoint`: a hub id or the last two parts of a local path."
-    p = Path(str(checkpoint).rstrip('/'))
-    return '-'.join(p.parts[-2:] if p.exists() else [str(checkpoint).replace('/', '--')])
+    return checkpoint_name(checkpoint, sep='-').replace('/', '--')
 
 @torch.no_grad()
 def body_features(model, # an `AutoModelForMaskedLM`
