@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 __all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'cache_dir', 'atomic_file',
            'atomic_dir', 'build_once', 'FolderBusy', 'run_lock', 'hub_reachable', 'offline', 'fetch_asset',
            'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint', 'checkpoint_name', 'get_device',
-           'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'History']
+           'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'eval_mode', 'History']
 
 # %% ../nbs/00_core.ipynb #1757bc0d
 _TRUE = ('1', 'true', 'yes', 'on')
@@ -358,6 +358,16 @@ def set_seed(seed:int=42, # seeds python's `random`, numpy and torch (all device
     if not isinstance(seed, int) or isinstance(seed, bool): raise ValueError(f"seed must be an int, got {seed!r}")
     hf_set_seed(seed)
     return seed
+
+# %% ../nbs/00_core.ipynb #8eeb90b6
+@contextmanager
+def eval_mode(model, # a torch module
+             ):
+    "Put `model` in eval mode for a `with` block; restore its previous mode afterwards, even on error."
+    was = model.training
+    model.eval()
+    try: yield model
+    finally: model.train(was)
 
 # %% ../nbs/00_core.ipynb #b6290c09
 class History(list):
