@@ -17,7 +17,8 @@ from transformers.utils import logging as hf_logging
 hf_logging.set_verbosity_error()
 from ftnb.core import embedded_checkpoint, set_seed, pick_precision
 from ftnb.data import load_pairs, tokenize_pairs, make_loaders
-from ftnb.trainer import load_classifier, make_trainer, history_from_trainer
+from ftnb.models import load_classifier
+from ftnb.trainer import make_trainer, history_from_trainer
 from ftnb.loop import train, evaluate
 
 ROOT = Path(__file__).resolve().parent

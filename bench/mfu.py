@@ -17,7 +17,7 @@ from transformers.utils import logging as hf_logging
 hf_logging.set_verbosity_error()
 from ftnb.core import embedded_checkpoint, set_seed
 from ftnb.data import load_pairs, tokenize_pairs, make_loaders
-from ftnb.trainer import load_classifier
+from ftnb.models import load_classifier
 from ftnb.loop import Runtime, param_groups
 
 ROOT = Path(__file__).resolve().parent

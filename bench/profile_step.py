@@ -18,7 +18,7 @@ from transformers.utils import logging as hf_logging
 hf_logging.set_verbosity_error()
 from ftnb.core import embedded_checkpoint, set_seed
 from ftnb.data import load_pairs, tokenize_pairs, make_loaders, padding_stats
-from ftnb.trainer import load_classifier
+from ftnb.models import load_classifier
 from ftnb.loop import train
 
 ROOT = Path(__file__).resolve().parent

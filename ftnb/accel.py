@@ -158,7 +158,7 @@ def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_
     "Train on the first `n_train`/`n_eval` pairs under the current launch; the main process writes a JSON report."
     from transformers import AutoTokenizer
     from ftnb.data import load_pairs, tokenize_pairs, make_loaders
-    from ftnb.trainer import load_classifier
+    from ftnb.models import load_classifier
     import transformers; transformers.logging.set_verbosity_error()
     set_seed(seed)
     ck = default_checkpoint('cls')

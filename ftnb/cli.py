@@ -97,7 +97,7 @@ def train_command(args) -> int:
     import transformers
     from transformers import AutoTokenizer
     from ftnb.data import load_pairs, tokenize_pairs, make_loaders
-    from ftnb.trainer import load_classifier
+    from ftnb.models import load_classifier
     from ftnb.accel import AccelerateRuntime, train_accelerate
     transformers.logging.set_verbosity_error()
     out = Path(args.output_dir)

@@ -14,7 +14,7 @@ from torch.optim import AdamW
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 from .core import *
-from .trainer import compute_metrics
+from .models import compute_metrics
 
 # %% auto #0
 __all__ = ['param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'save_checkpoint', 'load_checkpoint', 'train',
@@ -307,7 +307,7 @@ def train(model, # a model returning `.loss` when `labels` are in the batch
 def tip_run(checkpoint, tok_ds, tokenizer, n_train:int, batch_size:int=8, label_names=None, **kw) -> dict:
     "Train a fresh classifier for one epoch on `n_train` examples with `train(**kw)`; return speed and metrics."
     from ftnb.data import make_loaders
-    from ftnb.trainer import load_classifier
+    from ftnb.models import load_classifier
     ds = dict(tok_ds); ds['train'] = tok_ds['train'].select(range(min(n_train, len(tok_ds['train']))))
     tdl, edl = make_loaders(ds, tokenizer, batch_size=batch_size)
     set_seed(kw.get('seed', 42))

@@ -8,43 +8,13 @@ import time
 from pathlib import Path
 import numpy as np
 import torch
-from sklearn.metrics import accuracy_score, f1_score
-from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, EarlyStoppingCallback,
+from transformers import (DataCollatorWithPadding, EarlyStoppingCallback,
                           PrinterCallback, Trainer, TrainerCallback, TrainingArguments)
 from .core import *
+from .models import *
 
 # %% auto #0
-__all__ = ['compute_metrics', 'load_classifier', 'precision_args', 'ClockCallback', 'make_trainer', 'history_from_trainer',
-           'epoch_table', 'baselines', 'quick_run']
-
-# %% ../nbs/02_trainer.ipynb #2ef0a7bf
-def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)` pair; predictions are logits or ids
-                    average:str='auto', # 'binary', 'macro', 'micro', 'weighted', or 'auto' (binary for 2 classes, else macro)
-                   ) -> dict:
-    "Accuracy and F1 with glue/mrpc's keys, computed offline with scikit-learn."
-    preds, labels = (eval_pred.predictions, eval_pred.label_ids) if hasattr(eval_pred, 'label_ids') else eval_pred
-    if isinstance(preds, tuple): preds = preds[0]
-    preds, labels = np.asarray(preds), np.asarray(labels)
-    if preds.ndim == 2: preds = preds.argmax(-1)
-    if preds.shape != labels.shape:
-        raise ValueError(f"predictions have shape {preds.shape} but labels have shape {labels.shape}: pass one prediction per label")
-    if average == 'auto': average = 'binary' if max(preds.max(initial=0), labels.max(initial=0)) <= 1 else 'macro'
-    if average not in ('binary', 'macro', 'micro', 'weighted'):
-        raise ValueError(f"average must be 'auto', 'binary', 'macro', 'micro' or 'weighted', got {average!r}")
-    return {'accuracy': float(accuracy_score(labels, preds)),
-            'f1': float(f1_score(labels, preds, average=average, zero_division=0))}
-
-# %% ../nbs/02_trainer.ipynb #978d59a9
-def load_classifier(checkpoint:str=None, # hub id or local path; default `default_checkpoint('cls')`
-                    label_names:list=None, # class names, e.g. `ds['train'].features['label'].names`
-                    **kwargs, # passed to `from_pretrained`
-                   ):
-    "`AutoModelForSequenceClassification` with a new head sized and named for `label_names`."
-    checkpoint = checkpoint or default_checkpoint('cls')
-    label_names = list(label_names or ['0', '1'])
-    return AutoModelForSequenceClassification.from_pretrained(
-        checkpoint, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
-        label2id={n: i for i, n in enumerate(label_names)}, **kwargs)
+__all__ = ['precision_args', 'ClockCallback', 'make_trainer', 'history_from_trainer', 'epoch_table', 'baselines', 'quick_run']
 
 # %% ../nbs/02_trainer.ipynb #92514da7
 def precision_args(precision:str=None, # 'fp32', 'bf16' or 'fp16'; default `pick_precision()`

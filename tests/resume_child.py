@@ -5,7 +5,7 @@ from transformers import AutoTokenizer
 from safetensors.torch import save_model
 from ftnb.core import default_checkpoint, set_seed
 from ftnb.data import load_pairs, tokenize_pairs, make_loaders
-from ftnb.trainer import load_classifier
+from ftnb.models import load_classifier
 from ftnb.loop import train
 
 ckpt_dir, out = sys.argv[1], Path(sys.argv[2])
