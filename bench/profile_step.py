@@ -6,22 +6,18 @@
 2. The padded tokens per training example that each recipe's batches carry over a whole epoch (course: random
    batches of 8 with dynamic padding; ftnb: length-grouped batches of 32): compute is proportional to them.
 Writes bench/results/profile.json.  Usage: python bench/profile_step.py [--steps 30]"""
-import os, json, argparse, platform, time
+import argparse, time
 from collections import defaultdict
 from pathlib import Path
-os.environ.pop('FTNB_SMOKE', None); os.environ['HF_HUB_OFFLINE'] = '1'; os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
-import datasets; datasets.disable_progress_bars()
+from common import *
+full_profile()
 import torch
 from torch.profiler import profile, ProfilerActivity
-from transformers import AutoTokenizer
-from transformers.utils import logging as hf_logging
-hf_logging.set_verbosity_error()
-from ftnb.core import embedded_checkpoint, set_seed
-from ftnb.data import load_pairs, tokenize_pairs, make_loaders, padding_stats
+from ftnb.core import set_seed
+from ftnb.data import tokenize_pairs, make_loaders, padding_stats
 from ftnb.models import load_classifier
 from ftnb.loop import train
 
-ROOT = Path(__file__).resolve().parent
 GROUPS = [('matmul (linear layers, attention scores)', ('addmm', 'aten::mm', 'bmm', 'baddbmm', 'mkldnn_linear', 'aten::linear')),
           ('attention softmax / SDPA glue', ('softmax', 'scaled_dot_product', '_scaled_dot_product')),
           ('optimizer (fused AdamW)', ('adam', 'Optimizer', 'foreach')),
@@ -43,7 +39,7 @@ def group_of(name):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0]); ap.add_argument('--steps', type=int, default=30)
     a = ap.parse_args()
-    ck = embedded_checkpoint(); tok = AutoTokenizer.from_pretrained(ck); raw = load_pairs()
+    ck, tok, raw = embedded_task()
     ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
     ftnb_dl, _ = make_loaders(ds, tok, batch_size=32, group_by_length=True, seed=42)
     # what the model computes on, from chapter 01's padding_stats (the same sampler as make_loaders)
@@ -72,11 +68,8 @@ def main():
     for g, s in rows: print(f"  {g:45s} {s:7.2f} s  {s/total:6.1%}")
     print('top operators:')
     for s, k, c in sorted(ops, reverse=True)[:12]: print(f"  {k:45s} {s:7.2f} s  {s/total:6.1%}  ({c} calls)")
-    out = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), load_average_1min=os.getloadavg()[0],
-                            torch=torch.__version__, threads=torch.get_num_threads()),
-               steps=a.steps, wall_seconds=wall, real_tokens_per_example=real, padded_tokens_per_example=tpe,
+    write_result('profile', dict(steps=a.steps, wall_seconds=wall, real_tokens_per_example=real, padded_tokens_per_example=tpe,
                groups={g: dict(seconds=s, share=s/total) for g, s in rows},
-               top_ops=[dict(op=k, seconds=s, share=s/total, calls=c) for s, k, c in sorted(ops, reverse=True)[:25]])
-    (ROOT/'results').mkdir(exist_ok=True); (ROOT/'results'/'profile.json').write_text(json.dumps(out, indent=1))
+               top_ops=[dict(op=k, seconds=s, share=s/total, calls=c) for s, k, c in sorted(ops, reverse=True)[:25]]))
 
 if __name__ == '__main__': main()
