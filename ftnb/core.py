@@ -13,10 +13,10 @@ import torch
 from filelock import FileLock, Timeout
 
 # %% auto #0
-__all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'cache_dir', 'atomic_file',
-           'atomic_dir', 'build_once', 'FolderBusy', 'run_lock', 'hub_reachable', 'offline', 'fetch_asset',
-           'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint', 'checkpoint_name', 'get_device',
-           'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'eval_mode', 'History']
+__all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'quiet_libraries',
+           'cache_dir', 'atomic_file', 'atomic_dir', 'build_once', 'FolderBusy', 'run_lock', 'hub_reachable', 'offline',
+           'fetch_asset', 'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint', 'checkpoint_name',
+           'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'eval_mode', 'History']
 
 # %% ../nbs/00_core.ipynb #1757bc0d
 _TRUE = ('1', 'true', 'yes', 'on')
@@ -46,6 +46,14 @@ def temp_env(**kw):
         for k, v in saved.items():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
+
+# %% ../nbs/00_core.ipynb #0389256f
+def quiet_libraries():
+    "Silence transformers' and datasets' progress bars and info-level load reports (warnings and errors still show)."
+    import transformers, datasets
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
 
 # %% ../nbs/00_core.ipynb #2fe7c912
 def cache_dir(*parts) -> Path:

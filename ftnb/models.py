@@ -4,14 +4,20 @@
 
 # %% ../nbs/01a_models.ipynb #4c1c6f71
 from __future__ import annotations
+import json, inspect
+from pathlib import Path
 import numpy as np
 import torch
+from torch import nn
+from fastcore.basics import patch
 from sklearn.metrics import accuracy_score, f1_score
-from transformers import AutoModelForSequenceClassification
+from transformers import (AutoConfig, AutoModel, AutoModelForSequenceClassification, PreTrainedConfig, PreTrainedModel)
+from transformers.modeling_outputs import SequenceClassifierOutput
 from .core import *
 
 # %% auto #0
-__all__ = ['compute_metrics', 'load_classifier']
+__all__ = ['POOLINGS', 'compute_metrics', 'pretrained_pooling', 'PooledClassifierConfig', 'classification_loss',
+           'MeanPoolingClassifier', 'mean_pool', 'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)` pair; predictions are logits or ids
@@ -30,14 +36,122 @@ def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)
     return {'accuracy': float(accuracy_score(labels, preds)),
             'f1': float(f1_score(labels, preds, average=average, zero_division=0))}
 
+# %% ../nbs/01a_models.ipynb #b95ff292
+def _local(checkpoint) -> Path|None:
+    p = Path(str(checkpoint)).expanduser()
+    return p if p.is_dir() else None
+
+def _st_pooling(checkpoint) -> str|None:
+    "'mean' or 'cls' from a sentence-transformers `1_Pooling/config.json`, or None when there is none."
+    f = _local(checkpoint)/'1_Pooling'/'config.json' if _local(checkpoint) else None
+    if f is None and not offline():
+        try:
+            from huggingface_hub import hf_hub_download
+            f = Path(hf_hub_download(str(checkpoint), '1_Pooling/config.json'))
+        except Exception: f = None
+    if f is None or not f.is_file(): return None
+    cfg = json.loads(f.read_text())
+    if cfg.get('pooling_mode_mean_tokens'): return 'mean'
+    return 'cls' if cfg.get('pooling_mode_cls_token') else None
+
+def _has_pooler(checkpoint) -> bool:
+    "Do the checkpoint's weights include a pooler? (True when they cannot be read: the stock head, as in the course.)"
+    d = _local(checkpoint)
+    if d is None: return True
+    from safetensors import safe_open
+    files = sorted(d.glob('*.safetensors'))
+    if not files: return True
+    return any('pooler' in k for f in files for k in safe_open(str(f), 'pt').keys())
+
+def pretrained_pooling(checkpoint:str, # hub id or local folder
+                      ) -> str:
+    "How `checkpoint` was pretrained to represent a sequence: 'mean' (mean of token vectors) or 'cls' (`[CLS]` + pooler)."
+    return _st_pooling(checkpoint) or ('cls' if _has_pooler(checkpoint) else 'mean')
+
+# %% ../nbs/01a_models.ipynb #d022b806
+class PooledClassifierConfig(PreTrainedConfig):
+    "Config of `MeanPoolingClassifier`: the encoder's config (a dict) plus the head's settings."
+    model_type = 'ftnb-mean-pooling'
+    def __init__(self, encoder:dict=None, # the encoder's config (`config.to_dict()`)
+                 classifier_dropout:float=None, # dropout before the classifier (default: the encoder's hidden dropout)
+                 **kwargs): # num_labels, id2label, label2id, problem_type, ...
+        enc = encoder.to_dict() if hasattr(encoder, 'to_dict') else dict(encoder or {})
+        enc.pop('_name_or_path', None)  # a local path of the machine that made it: not part of the model
+        self.encoder = enc
+        self.classifier_dropout = classifier_dropout
+        super().__init__(**kwargs)
+
+# %% ../nbs/01a_models.ipynb #89b903a2
+def classification_loss(logits:torch.Tensor, # (batch, num_labels)
+                        labels:torch.Tensor, # class ids, 0/1 targets (multi-label) or scores (regression)
+                        problem_type:str=None, # 'single_label_classification', 'multi_label_classification' or 'regression'
+                       ) -> torch.Tensor:
+    "The loss of `logits` against `labels` for `problem_type` (default: single-label classification)."
+    logits = logits.float()
+    if problem_type == 'regression':
+        return nn.functional.mse_loss(logits.squeeze(-1) if logits.shape[-1] == 1 else logits, labels.float())
+    if problem_type == 'multi_label_classification':
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+    return nn.functional.cross_entropy(logits, labels.long())
+
+# %% ../nbs/01a_models.ipynb #26fc8f6d
+def _encoder_kwargs(ecfg) -> dict:
+    "`add_pooling_layer=False` for encoder classes that build a pooler (BERT, RoBERTa, ...): the head never uses it."
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING
+    cls = MODEL_MAPPING[type(ecfg)]
+    return {'add_pooling_layer': False} if 'add_pooling_layer' in inspect.signature(cls.__init__).parameters else {}
+
+class MeanPoolingClassifier(PreTrainedModel):
+    "A pretrained encoder + dropout + linear classifier over the attention-masked mean of its last hidden states."
+    config_class = PooledClassifierConfig
+    base_model_prefix = 'encoder'
+    supports_gradient_checkpointing = True
+    def __init__(self, config:PooledClassifierConfig):
+        super().__init__(config)
+        ecfg = AutoConfig.for_model(**config.encoder)
+        self.encoder = AutoModel.from_config(ecfg, **_encoder_kwargs(ecfg))
+        p = config.classifier_dropout if config.classifier_dropout is not None else getattr(ecfg, 'hidden_dropout_prob', 0.1)
+        self.dropout, self.classifier = nn.Dropout(p), nn.Linear(ecfg.hidden_size, config.num_labels)
+        self.post_init()
+
+# %% ../nbs/01a_models.ipynb #4b025076
+def mean_pool(hidden:torch.Tensor, # (batch, tokens, hidden) last hidden states
+              attention_mask:torch.Tensor, # (batch, tokens): 1 for real tokens, 0 for padding
+             ) -> torch.Tensor:
+    "The mean of each sequence's token vectors over its real (unpadded) tokens."
+    m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1)
+
+@patch
+def forward(self:MeanPoolingClassifier, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
+    "Logits (and the loss when `labels` are given) for a batch, like any `...ForSequenceClassification`."
+    if attention_mask is None: attention_mask = torch.ones_like(input_ids)
+    kw = {'token_type_ids': token_type_ids} if token_type_ids is not None else {}
+    h = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kw, **kwargs).last_hidden_state
+    logits = self.classifier(self.dropout(mean_pool(h, attention_mask)))
+    loss = None if labels is None else classification_loss(logits, labels, self.config.problem_type)
+    return SequenceClassifierOutput(loss=loss, logits=logits)
+
+AutoConfig.register(PooledClassifierConfig.model_type, PooledClassifierConfig)
+AutoModelForSequenceClassification.register(PooledClassifierConfig, MeanPoolingClassifier)
+
 # %% ../nbs/01a_models.ipynb #fefe7415
+POOLINGS = ('auto', 'cls', 'mean')
+
 def load_classifier(checkpoint:str=None, # hub id or local path; default `default_checkpoint('cls')`
                     label_names:list=None, # class names, e.g. `ds['train'].features['label'].names`
-                    **kwargs, # passed to `from_pretrained`
+                    pooling:str='auto', # 'cls' (the stock [CLS] + pooler head), 'mean', or 'auto': as the checkpoint was pretrained
+                    **kwargs, # passed to `from_pretrained` (e.g. `problem_type`, dropout settings)
                    ):
-    "`AutoModelForSequenceClassification` with a new head sized and named for `label_names`."
+    "A pretrained encoder with a new classification head sized and named for `label_names`."
+    if pooling not in POOLINGS: raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     checkpoint = checkpoint or default_checkpoint('cls')
     label_names = list(label_names or ['0', '1'])
-    return AutoModelForSequenceClassification.from_pretrained(
-        checkpoint, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
-        label2id={n: i for i, n in enumerate(label_names)}, **kwargs)
+    if pooling == 'auto': pooling = pretrained_pooling(checkpoint)
+    labels = dict(num_labels=len(label_names), id2label=dict(enumerate(label_names)), label2id={n: i for i, n in enumerate(label_names)})
+    if pooling == 'cls': return AutoModelForSequenceClassification.from_pretrained(checkpoint, **labels, **kwargs)
+    head = {k: kwargs.pop(k) for k in list(kwargs) if k in ('problem_type', 'classifier_dropout')}
+    ecfg = AutoConfig.from_pretrained(checkpoint)
+    enc = {k: kwargs.pop(k) for k in list(kwargs) if hasattr(ecfg, k)}  # e.g. hidden_dropout_prob: the encoder's settings
+    cfg = PooledClassifierConfig(encoder={**ecfg.to_dict(), **enc}, **labels, **head)
+    return MeanPoolingClassifier.from_pretrained(checkpoint, config=cfg, **kwargs)
