@@ -11,8 +11,7 @@ def full_profile(tokenizers_parallelism:str='false'):
     os.environ.pop('FTNB_SMOKE', None)
     os.environ['HF_HUB_OFFLINE'] = '1'
     os.environ.setdefault('TOKENIZERS_PARALLELISM', tokenizers_parallelism)
-    import datasets; datasets.disable_progress_bars()
-    from transformers.utils import logging as hf_logging; hf_logging.set_verbosity_error()
+    from ftnb.core import quiet_libraries; quiet_libraries()
 
 def cpu_model() -> str:
     "The CPU's model name (from /proc/cpuinfo; `platform.processor()` elsewhere)."
