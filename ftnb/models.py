@@ -16,8 +16,9 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from .core import *
 
 # %% auto #0
-__all__ = ['POOLINGS', 'compute_metrics', 'pretrained_pooling', 'PooledClassifierConfig', 'classification_loss',
-           'MeanPoolingClassifier', 'mean_pool', 'load_classifier']
+__all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for', 'confusion',
+           'pretrained_pooling', 'PooledClassifierConfig', 'classification_loss', 'MeanPoolingClassifier', 'mean_pool',
+           'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)` pair; predictions are logits or ids
@@ -35,6 +36,58 @@ def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)
         raise ValueError(f"average must be 'auto', 'binary', 'macro', 'micro' or 'weighted', got {average!r}")
     return {'accuracy': float(accuracy_score(labels, preds)),
             'f1': float(f1_score(labels, preds, average=average, zero_division=0))}
+
+# %% ../nbs/01a_models.ipynb #3e91b076
+PROBLEM_TYPES = ('single_label_classification', 'multi_label_classification', 'regression')
+
+def _preds_labels(eval_pred):
+    "`(predictions, labels)` as numpy arrays from an `EvalPrediction` or a pair."
+    preds, labels = (eval_pred.predictions, eval_pred.label_ids) if hasattr(eval_pred, 'label_ids') else eval_pred
+    if isinstance(preds, tuple): preds = preds[0]
+    return np.asarray(preds), np.asarray(labels)
+
+def multilabel_metrics(eval_pred, # `(logits, 0/1 targets)`, both (examples, labels)
+                       thresholds=0.5, # probability above which a label is predicted: one number, or one per label
+                      ) -> dict:
+    "Micro and macro F1 and subset accuracy of multi-label predictions (sigmoid of the logits > threshold)."
+    logits, labels = _preds_labels(eval_pred)
+    if logits.shape != labels.shape:
+        raise ValueError(f"multi-label logits have shape {logits.shape} but targets {labels.shape}: pass one logit per label")
+    pred = (1 / (1 + np.exp(-logits.astype(np.float64)))) > np.asarray(thresholds)
+    y = labels.astype(bool)
+    return {'subset_accuracy': float((pred == y).all(-1).mean()),
+            'micro_f1': float(f1_score(y, pred, average='micro', zero_division=0)),
+            'macro_f1': float(f1_score(y, pred, average='macro', zero_division=0))}
+
+def regression_metrics(eval_pred, # `(predicted scores, true scores)`
+                      ) -> dict:
+    "Mean squared error, Pearson and Spearman correlation of predicted against true scores."
+    from scipy.stats import pearsonr, spearmanr
+    preds, labels = _preds_labels(eval_pred)
+    preds, labels = preds.reshape(len(labels), -1)[:, 0].astype(np.float64), labels.astype(np.float64).reshape(-1)
+    flat = np.ptp(preds) == 0 or np.ptp(labels) == 0  # a correlation is undefined for a constant
+    return {'mse': float(np.mean((preds - labels) ** 2)),
+            'pearson': float('nan') if flat else float(pearsonr(preds, labels)[0]),
+            'spearman': float('nan') if flat else float(spearmanr(preds, labels)[0])}
+
+def metrics_for(problem_type:str=None, # one of `PROBLEM_TYPES`; None: single-label classification
+               ):
+    "The metric function (`eval_pred -> dict`) for a model's `config.problem_type`."
+    if problem_type not in (None,) + PROBLEM_TYPES:
+        raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {problem_type!r}")
+    return {'multi_label_classification': multilabel_metrics, 'regression': regression_metrics}.get(problem_type, compute_metrics)
+
+# %% ../nbs/01a_models.ipynb #377ff8c2
+def confusion(eval_pred, # `(logits or predicted ids, true ids)`
+              label_names:list, # class names in id order (e.g. `list(model.config.id2label.values())`)
+             ):
+    "The confusion matrix as a DataFrame: rows are the true classes, columns the predicted ones."
+    import pandas as pd
+    from sklearn.metrics import confusion_matrix
+    preds, labels = _preds_labels(eval_pred)
+    if preds.ndim == 2: preds = preds.argmax(-1)
+    m = confusion_matrix(labels, preds, labels=list(range(len(label_names))))
+    return pd.DataFrame(m, index=pd.Index(label_names, name='true'), columns=pd.Index(label_names, name='predicted'))
 
 # %% ../nbs/01a_models.ipynb #b95ff292
 def _local(checkpoint) -> Path|None:
