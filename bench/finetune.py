@@ -90,11 +90,15 @@ def main():
     ap.add_argument('--only', choices=list(RECIPES), default=None)
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help="override ftnb's recipe, e.g. --set lr=1e-4 batch_size=16")
     ap.add_argument('--out', default='finetune', help='result name (bench/results/NAME.json)')
+    ap.add_argument('--reuse-course', default=None, metavar='JSON', help="take the course runs from an earlier result instead of re-running them (with --only ftnb)")
     a = ap.parse_args()
     for kv in a.set:
         k, v = kv.split('='); RECIPES['ftnb'][k] = type(RECIPES['ftnb'][k])(v) if RECIPES['ftnb'][k] is not None else v
     ck, tok, raw = embedded_task()
     n, runs = raw['train'].num_rows, []
+    if a.reuse_course:
+        import json
+        runs = [r for r in json.loads(Path(a.reuse_course).read_text())['runs'] if r['recipe'] == 'course']
     for seed in a.seeds:
         for name, fn in [('course', run_course), ('ftnb', run_ftnb)]:
             if a.only and name != a.only: continue

@@ -12,7 +12,7 @@ def cell_src(c): return ''.join(c['source']) if isinstance(c['source'], list) el
 def out_text(o):
     if o.get('output_type') == 'stream': return ''.join(o.get('text', ''))
     data = o.get('data', {})
-    if 'text/markdown' in data: return None  # rendered inline below
+    if 'text/markdown' in data: return None  # markdown outputs are written as markdown: see `convert`
     t = data.get('text/plain')
     return ''.join(t) if t else ''
 
@@ -28,7 +28,9 @@ def convert(nb):
         if c['cell_type'] == 'markdown':
             parts.append(body)
             continue
-        if body: parts.append(f'```python\n{body}\n```')
+        echo = not any(re.match(r'^#\|\s*echo:\s*false', l) for l in directives)
+        if body and echo: parts.append(f'```python\n{body}\n```')
+        parts += [''.join(o['data']['text/markdown']).strip() for o in c.get('outputs', []) if 'text/markdown' in o.get('data', {})]
         outs = [t for t in (out_text(o) for o in c.get('outputs', [])) if t]
         if outs: parts.append('```\n' + '\n'.join(t.rstrip('\n') for t in outs) + '\n```')
     return '\n\n'.join(p for p in parts if p) + '\n'
