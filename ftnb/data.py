@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #13009b1a
 from __future__ import annotations
-import os, re, csv, sys, json, shutil, hashlib, tempfile
+import os, re, csv, sys, json, hashlib, numbers
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,13 +12,13 @@ from torch.utils.data import DataLoader, Sampler
 import datasets
 from datasets import Dataset, DatasetDict, Features, Value, ClassLabel, load_from_disk
 from datasets.fingerprint import Hasher
-from transformers import DataCollatorWithPadding
+from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 from .core import *
 
 # %% auto #0
 __all__ = ['PAIR_LABELS', 'MRPC_SIZES', 'SMOKE_SIZES', 'POOL_FRACTIONS', 'FORMATS', 'REVIEW_LABELS', 'TEXT_COLUMNS', 'STRATEGIES',
-           'read_snippets', 'build_pair_task', 'load_pairs', 'movie_reviews', 'tokenize_pairs', 'PairSampler',
-           'LengthGroupedSampler', 'padding_stats', 'make_loaders']
+           'read_snippets', 'build_pair_task', 'looks_local', 'load_pairs', 'movie_reviews', 'tokenize_pairs',
+           'PairSampler', 'LengthGroupedSampler', 'padding_stats', 'make_loaders']
 
 # %% ../nbs/01_data.ipynb #e921684a
 def _decode(raw:bytes) -> str:
@@ -42,6 +42,7 @@ def read_snippets(path=None, # the ground-truth file; default: the embedded movi
         text = parts[2].strip()
         if text in seen: continue
         seen.add(text); out.append((parts[0], score, text))
+    if not out: raise ValueError(f"{path} holds no snippets: it needs one 'id<TAB>score<TAB>text' line per snippet")
     return out
 
 # %% ../nbs/01_data.ipynb #50fb4564
@@ -61,7 +62,8 @@ def _pairs_from_pool(pool, scores, n, rng, min_gap=1.0):
                 seen.add(key); pairs.append(key)
                 if len(pairs) == n: break
         if len(pairs) == n: break
-    else: raise ValueError(f"a pool of {len(pool)} snippets cannot give {n} pairs {min_gap} points apart")
+    else: raise ValueError(f"a pool of {len(pool)} snippets cannot give {n} pairs {min_gap} points apart: "
+                           "ask for fewer pairs (sizes=), pass more snippets, or lower min_gap")
     labels = rng.permutation(np.arange(n) % 2)
     out = []
     for (a, b), y in zip(pairs, labels.tolist()):
@@ -72,6 +74,17 @@ def _pairs_from_pool(pool, scores, n, rng, min_gap=1.0):
 def _features(names): return Features({'sentence1': Value('string'), 'sentence2': Value('string'),
                                       'label': ClassLabel(names=list(names)), 'idx': Value('int32')})
 
+def _check_pair_args(snippets, sizes:dict):
+    "One-line errors for snippets that are not `(id, score, text)` tuples and for unknown or non-positive sizes."
+    for i, s in enumerate(snippets):
+        if not (isinstance(s, (tuple, list)) and len(s) == 3 and isinstance(s[1], numbers.Real) and isinstance(s[2], str)):
+            raise TypeError(f"snippets[{i}] is {s!r:.60}: each snippet must be an (id, score, text) tuple, as read_snippets() returns")
+    if unknown := sorted(set(sizes) - set(MRPC_SIZES)):
+        raise ValueError(f"sizes has unknown split(s) {unknown}: use {list(MRPC_SIZES)}")
+    for k, n in sizes.items():
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"sizes[{k!r}] must be a positive number of pairs, got {n!r}")
+
 def build_pair_task(snippets=None, # `(id, score, text)` tuples; default `read_snippets()`
                     sizes:dict=None, # pairs per split; default MRPC's sizes
                     seed:int=42, # seeds the pool split, the pairing and the label order
@@ -80,6 +93,7 @@ def build_pair_task(snippets=None, # `(id, score, text)` tuples; default `read_s
     "The embedded sentiment-comparison pair task: disjoint snippet pools per split, then pairs within each."
     snippets = read_snippets() if snippets is None else snippets
     sizes = {**MRPC_SIZES, **(sizes or {})}
+    _check_pair_args(snippets, sizes)
     texts, scores = [t for _, _, t in snippets], np.array([s for _, s, _ in snippets])
     rng = np.random.default_rng(seed)
     perm, start, dd = rng.permutation(len(texts)), 0, {}
@@ -94,22 +108,31 @@ def build_pair_task(snippets=None, # `(id, score, text)` tuples; default `read_s
     return DatasetDict(dd)
 
 # %% ../nbs/01_data.ipynb #12875360
+def _saved_dataset(folder:Path) -> bool:
+    "Does `folder` hold a whole `Dataset.save_to_disk` result: state, info and every Arrow file the state lists?"
+    try:
+        files = [f['filename'] for f in json.loads((folder/'state.json').read_text())['_data_files']]
+        return (folder/'dataset_info.json').is_file() and all((folder/f).is_file() for f in files)
+    except (OSError, ValueError, KeyError, TypeError): return False
+
+def _saved_complete(folder) -> bool:
+    "Is `folder` a complete saved `Dataset` or `DatasetDict` (everything `load_from_disk` reads is there)?"
+    folder = Path(folder)
+    if not (folder/'dataset_dict.json').is_file(): return _saved_dataset(folder)
+    try: splits = json.loads((folder/'dataset_dict.json').read_text())['splits']
+    except (OSError, ValueError, KeyError, TypeError): return False
+    return isinstance(splits, list) and all(_saved_dataset(folder/str(s)) for s in splits)
+
 def _persist(build, key:str):
-    "Load the dataset cached under `key`, or `build()` it, save it atomically, and load it memory-mapped."
-    dest = cache_dir('datasets')/key
-    if not dest.exists():
+    "Load the dataset cached under `key`, or `build()` it and save it once (atomically); loaded memory-mapped."
+    def save(tmp):
         ds = build()
-        tmp = Path(tempfile.mkdtemp(dir=cache_dir('datasets'), prefix='.tmp-'))
         bars = datasets.is_progress_bar_enabled()
-        try:
-            datasets.disable_progress_bars()  # saving takes milliseconds: no bar
-            ds.save_to_disk(str(tmp/'ds'))
-            try: os.replace(tmp/'ds', dest)
-            except OSError: pass  # another process saved it first: same key, same content
+        datasets.disable_progress_bars()  # saving takes milliseconds: no bar
+        try: ds.save_to_disk(str(tmp))  # save_to_disk writes into the existing (empty) temporary folder
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
             if bars: datasets.enable_progress_bars()
-    return load_from_disk(str(dest))
+    return load_from_disk(str(build_once(cache_dir('datasets')/key, save, _saved_complete)))
 
 def _file_hash(*paths):
     h = hashlib.sha256()
@@ -121,53 +144,83 @@ def _key(prefix, *parts):
 
 # %% ../nbs/01_data.ipynb #c4575c1c
 FORMATS = {'.csv': 'csv', '.tsv': 'tsv', '.json': 'json', '.jsonl': 'jsonl', '.parquet': 'parquet'}
+_EXPECTED = {'csv': 'a header line naming the columns, then one row per example', 'tsv': 'a header line naming the columns, then one row per example',
+             'json': 'a list of objects, one per example (or one object per line)', 'jsonl': 'one JSON object per line, one per example',
+             'parquet': 'one row per example'}
 
-def _read_table(path:Path) -> tuple:
-    "`(records, locations)` of a csv/tsv/json/jsonl/parquet file; parse errors name the file and line."
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None: raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use one of {sorted(FORMATS)}")
-    if fmt == 'parquet':
-        import pyarrow.parquet as pq
-        try: recs = pq.read_table(path).to_pylist()
-        except Exception as e: raise ValueError(f"{path} cannot be parsed as parquet: {e}") from None
-        return recs, [f"{path} row {i+1}" for i in range(len(recs))]
-    try: text = path.read_bytes().decode('utf-8-sig')
-    except UnicodeDecodeError as e:
-        line = path.read_bytes()[:e.start].count(b'\n') + 1
-        raise ValueError(f"{path} line {line} is not UTF-8: save the file as UTF-8") from None
-    recs, locs = [], []
-    if fmt in ('csv', 'tsv'):
-        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-        rd = csv.reader(text.splitlines(keepends=True), delimiter=',' if fmt == 'csv' else '\t')
-        try:
-            header = next(rd, None)
-            for row in rd:
-                if not row: continue
-                if len(row) != len(header):
-                    raise ValueError(f"{path} line {rd.line_num}: expected {len(header)} fields ({', '.join(header)}), "
-                                     f"found {len(row)}; quote fields that contain the delimiter")
-                recs.append(dict(zip(header, row))); locs.append(f"{path} line {rd.line_num}")
-        except csv.Error as e: raise ValueError(f"{path} line {rd.line_num} cannot be parsed: {e}") from None
-        return recs, locs
+def _read_text(path:Path) -> str:
+    "The file's text: UTF-8, a byte-order mark dropped; a byte that is not UTF-8 gets its line named."
+    raw = path.read_bytes()
+    try: return raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e: line = raw[:e.start].count(b'\n') + 1
+    raise ValueError(f"{path} line {line} is not UTF-8: save the file as UTF-8")
+
+def _read_csv(path:Path, text:str, delimiter:str) -> tuple:
+    "`(records, locations)` of a delimited text with a header line; ragged rows and repeated column names get their line."
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    rd, recs, locs = csv.reader(text.splitlines(keepends=True), delimiter=delimiter), [], []
+    try:
+        header = next((row for row in rd if row), [])
+        if dup := next((c for i, c in enumerate(header) if c in header[:i]), None):
+            raise ValueError(f"{path} line {rd.line_num}: column {dup!r} appears twice in the header: rename one of them")
+        for row in rd:
+            if not row: continue
+            if len(row) != len(header):
+                raise ValueError(f"{path} line {rd.line_num}: expected {len(header)} fields ({', '.join(header)}), "
+                                 f"found {len(row)}; quote fields that contain the delimiter")
+            recs.append(dict(zip(header, row))); locs.append(f"{path} line {rd.line_num}")
+    except csv.Error as e: raise ValueError(f"{path} line {rd.line_num} cannot be parsed: {e}") from None
+    return recs, locs
+
+def _json_records(path:Path, obj) -> list:
+    "A parsed JSON document as a list of records: a list of objects, `{name: [objects]}` or `{column: [values]}`."
+    if isinstance(obj, dict) and len(obj) == 1 and isinstance(next(iter(obj.values())), list): obj = next(iter(obj.values()))
+    if isinstance(obj, dict) and obj and all(isinstance(v, list) for v in obj.values()):  # columns
+        lens = {k: len(v) for k, v in obj.items()}
+        if len(set(lens.values())) > 1:
+            raise ValueError(f"{path}: its columns have different lengths {lens}: give every column one value per example")
+        obj = [{k: v[i] for k, v in obj.items()} for i in range(len(next(iter(obj.values()))))]
+    if not isinstance(obj, list):
+        raise ValueError(f"{path}: expected a list of records (objects) or one object per line, got a JSON {type(obj).__name__}")
+    if (bad := next((i for i, r in enumerate(obj) if not isinstance(r, dict)), None)) is not None:
+        raise ValueError(f"{path} record {bad + 1} is {type(obj[bad]).__name__} {obj[bad]!r:.40}, not an object: "
+                         "write each example as an object of columns, e.g. {\"sentence1\": ..., \"sentence2\": ..., \"label\": ...}")
+    return obj
+
+def _read_json(path:Path, text:str, fmt:str) -> tuple:
+    "`(records, locations)` of a JSON document or of JSON lines; a line that does not parse gets its number."
     if fmt == 'json':
         try: obj = json.loads(text)
         except json.JSONDecodeError as e:
             if 'Extra data' not in e.msg: raise ValueError(f"{path} line {e.lineno} cannot be parsed as JSON: {e.msg}") from None
             obj = None  # several top-level values: JSON lines
         if obj is not None:
-            if isinstance(obj, dict) and len(obj) == 1 and isinstance(next(iter(obj.values())), list): obj = next(iter(obj.values()))
-            if isinstance(obj, dict) and obj and all(isinstance(v, list) for v in obj.values()):  # columns
-                n = len(next(iter(obj.values())))
-                obj = [{k: v[i] for k, v in obj.items()} for i in range(n)]
-            if not isinstance(obj, list) or not all(isinstance(r, dict) for r in obj):
-                raise ValueError(f"{path}: expected a list of records (objects) or one object per line")
-            return obj, [f"{path} record {i+1}" for i in range(len(obj))]
+            recs = _json_records(path, obj)
+            return recs, [f"{path} record {i+1}" for i in range(len(recs))]
+    recs, locs = [], []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip(): continue
         try: r = json.loads(line)
         except json.JSONDecodeError as e: raise ValueError(f"{path} line {lineno} cannot be parsed as JSON: {e.msg}") from None
         if not isinstance(r, dict): raise ValueError(f"{path} line {lineno}: expected an object, got {type(r).__name__}")
         recs.append(r); locs.append(f"{path} line {lineno}")
+    return recs, locs
+
+def _read_table(path:Path) -> tuple:
+    "`(records, locations)` of a csv/tsv/json/jsonl/parquet file with at least one example; errors name the file and line."
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None: raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use one of {sorted(FORMATS)}")
+    if fmt == 'parquet':
+        import pyarrow.parquet as pq
+        try: recs = pq.read_table(path).to_pylist()
+        except Exception as e: raise ValueError(f"{path} cannot be parsed as parquet: {' '.join(str(e).split())[:200]}") from None
+        locs = [f"{path} row {i+1}" for i in range(len(recs))]
+    else:
+        text = _read_text(path)
+        if not text.strip(): raise ValueError(f"{path} is empty: it needs {_EXPECTED[fmt]}")
+        recs, locs = _read_csv(path, text, ',' if fmt == 'csv' else '\t') if fmt in ('csv', 'tsv') else _read_json(path, text, fmt)
+    if not recs:
+        raise ValueError(f"{path} holds no examples{' (only a header line)' if fmt in ('csv', 'tsv') else ''}: it needs {_EXPECTED[fmt]}")
     return recs, locs
 
 # %% ../nbs/01_data.ipynb #dcc7a6ff
@@ -193,28 +246,35 @@ def _label_kind(v):
     if isinstance(v, str): return int if _INT.match(v.strip()) else str
     return None
 
+def _label_type(splits:dict, col:str):
+    "`int` or `str`: the one kind of every label in `{split: (values, locs)}`; empty, odd or mixed labels raise."
+    first, count, n = {}, {int: 0, str: 0, '': 0}, 0
+    for vals, locs in splits.values():
+        for i, v in enumerate(vals):
+            n += 1
+            k = '' if isinstance(v, str) and not v.strip() else _label_kind(v)
+            if k is None: raise ValueError(f"{locs(i)}: label {v!r} in column {col!r} is neither an int nor a string: fix or drop that row")
+            if k not in first: first[k] = (locs(i), v)
+            count[k] += 1
+    if n and count[''] == n: raise ValueError(f"column {col!r} is empty in all {n} rows: fill in each row's class (a name or an integer)")
+    if count['']: raise ValueError(f"{first[''][0]}: the label in column {col!r} is empty ({count['']} of {n} rows): fill it in or drop that row")
+    if count[int] and count[str]:
+        few, many = sorted((int, str), key=count.get)
+        eg = ' and '.join(f"{first[k][0]} ({first[k][1]!r})" for k in (few, many))
+        raise ValueError(f"column {col!r} mixes integer and string labels ({count[int]} integer, {count[str]} string; e.g. {eg}): "
+                         "use one kind, all class names or all integers 0..n-1 (name them with label_names=)")
+    return str if count[str] else int
+
 def _encode_labels(splits:dict, label_names=None, col='label', allow_unlabelled=False):
     "Map every split's raw labels (ints or strings) to ClassLabel ids; returns (names, {split: ids})."
-    kinds = {}
-    for name, (vals, locs) in splits.items():
-        for i, v in enumerate(vals):
-            k = _label_kind(v)
-            if k is None: raise ValueError(f"{locs(i)}: label {v!r} in column {col!r} is neither an int nor a string: fix or drop that row")
-            kinds.setdefault(k, locs(i) + f' ({v!r})')
-    if len(kinds) > 1:
-        raise ValueError(f"column {col!r} mixes integer and string labels, e.g. {kinds[int]} and {kinds[str]}: "
-                         "use one kind (all class names, or all integers 0..n-1 with label_names=)")
-    if str in kinds:
+    if _label_type(splits, col) is str:
         seen = sorted({v.strip() for vals, _ in splits.values() for v in vals})
         names = list(label_names) if label_names is not None else seen
-        idx = {n: i for i, n in enumerate(names)}
-        out = {}
+        idx, out = {n: i for i, n in enumerate(names)}, {}
         for name, (vals, locs) in splits.items():
-            ids = []
-            for i, v in enumerate(vals):
-                if v.strip() not in idx: raise ValueError(f"{locs(i)}: label {v!r} is not one of label_names={names}: add it there or fix the row")
-                ids.append(idx[v.strip()])
-            out[name] = ids
+            bad = next((i for i, v in enumerate(vals) if v.strip() not in idx), None)
+            if bad is not None: raise ValueError(f"{locs(bad)}: label {vals[bad]!r} is not one of label_names={names}: add it there or fix the row")
+            out[name] = [idx[v.strip()] for v in vals]
         return names, out
     out = {name: [int(v) for v in vals] for name, (vals, _) in splits.items()}
     top = max(max(ids) for ids in out.values())
@@ -226,6 +286,14 @@ def _encode_labels(splits:dict, label_names=None, col='label', allow_unlabelled=
                 raise ValueError(f"{splits[name][1](i)}: label {y} is outside the ClassLabel range 0..{len(names)-1} "
                                  f"(names {names}): fix the row, or pass label_names= with one name per class")
     return names, out
+
+def _check_classes(ids, names, col:str, what:str):
+    "A classifier needs at least two classes among the training labels (`-1`: unlabelled, not counted)."
+    present = sorted({y for y in ids if y >= 0})
+    if len(present) < 2:
+        found = f"a single class ({names[present[0]]!r})" if present else "no labels"
+        raise ValueError(f"column {col!r} has {found} in the {len(ids)} training rows of {what}: "
+                         "a classifier needs at least two classes; add rows of another class")
 
 # %% ../nbs/01_data.ipynb #dd961ec4
 _SPLIT_NAMES = {'train': 'train', 'training': 'train', 'validation': 'validation', 'valid': 'validation',
@@ -241,9 +309,10 @@ def _local_files(source) -> dict:
         out = {}
         for split, fs in source.items():
             if split not in ('train', 'validation', 'test'): raise ValueError(f"unknown split {split!r}: use train, validation or test")
-            out[split] = [Path(f) for f in (fs if isinstance(fs, (list, tuple)) else [fs])]
+            out[split] = [Path(f).expanduser() for f in (fs if isinstance(fs, (list, tuple)) else [fs])]
     else:
-        paths = [Path(f) for f in (source if isinstance(source, (list, tuple)) else [source])]
+        paths = [Path(f).expanduser() for f in (source if isinstance(source, (list, tuple)) else [source])]
+        if not paths: raise ValueError("source is an empty list: give at least one file")
         files = []
         for p in paths:
             if p.is_dir():
@@ -265,47 +334,74 @@ def _local_files(source) -> dict:
     return out
 
 # %% ../nbs/01_data.ipynb #72f65f13
-def _carve(n, splits, seed):
-    "Seeded index lists for the `splits` fractions of `n` rows."
-    fr = dict(zip(('train', 'validation', 'test'), splits)) if not isinstance(splits, dict) else dict(splits)
-    if abs(sum(fr.values()) - 1) > 1e-6 or min(fr.values()) < 0:
-        raise ValueError(f"splits={splits} must be non-negative fractions that sum to 1, e.g. (0.8, 0.1, 0.1)")
-    perm, out, start = np.random.default_rng(seed).permutation(n), {}, 0
-    names = [k for k, v in fr.items() if v > 0]
+def _fractions(splits) -> dict:
+    "`{split: fraction}` of `splits` (up to three fractions, or a dict with train/validation/test keys)."
+    fr = dict(splits) if isinstance(splits, dict) else dict(zip(('train', 'validation', 'test'), splits))
+    ok = (isinstance(splits, dict) or len(splits) <= 3) and set(fr) <= {'train', 'validation', 'test'} and \
+         all(isinstance(v, numbers.Real) and v >= 0 for v in fr.values()) and abs(sum(fr.values()) - 1) <= 1e-6
+    if not ok: raise ValueError(f"splits={splits!r} must be up to three non-negative fractions (train, validation, test) "
+                                "that sum to 1, or a dict with those keys, e.g. (0.8, 0.1, 0.1)")
+    return fr
+
+def _carve_sizes(n:int, fr:dict) -> dict:
+    "Rows per split when `n` rows are cut by the fractions `fr` (splits with fraction 0 are left out; the last takes the rest)."
+    names, out, start = [k for k, v in fr.items() if v > 0], {}, 0
     for i, k in enumerate(names):
         stop = n if i == len(names) - 1 else start + round(fr[k] * n)
-        out[k] = sorted(perm[start:stop].tolist()); start = stop
+        out[k], start = stop - start, stop
     return out
 
-def _assemble(raw:dict, text_a, text_b, label, label_names, allow_unlabelled=False) -> DatasetDict:
-    "Validate `{split: (columns dict, locs)}` and build the DatasetDict with the standard columns."
-    for name, (cols, locs) in raw.items():
-        _check_texts(cols[text_a], text_a, locs, name); _check_texts(cols[text_b], text_b, locs, name)
+def _carve(n, splits, seed, what='the data'):
+    "Seeded index lists for the `splits` fractions of `n` rows; a split left empty raises, naming the rows needed."
+    fr = _fractions(splits)
+    sizes = _carve_sizes(n, fr)
+    if empty := [k for k, s in sizes.items() if s <= 0]:
+        need = next((m for m in range(n + 1, 100_000) if min(_carve_sizes(m, fr).values()) > 0), None)
+        raise ValueError(f"the {n} rows of {what} split by splits={splits!r} leave {' and '.join(map(repr, empty))} empty: "
+                         f"add rows ({need} or more), set its fraction to 0 in splits=, or give one file per split (train.csv, validation.csv, ...)")
+    perm, out, start = np.random.default_rng(seed).permutation(n), {}, 0
+    for k, s in sizes.items(): out[k], start = sorted(perm[start:start + s].tolist()), start + s
+    return out
+
+def _assemble(raw:dict, cols:tuple, label_names, splits, seed, what:str, allow_unlabelled=False) -> DatasetDict:
+    "Check `{split or None: (columns, locs)}`, encode the labels, carve the unsplit part (`None`), build the DatasetDict."
+    text_a, text_b, label = cols
+    for name, (c, locs) in raw.items():
+        _check_texts(c[text_a], text_a, locs, name or 'train'); _check_texts(c[text_b], text_b, locs, name or 'train')
     names, ids = _encode_labels({k: (c[label], l) for k, (c, l) in raw.items()}, label_names, label, allow_unlabelled)
-    order = [s for s in ('train', 'validation', 'test') if s in raw]
-    return DatasetDict({s: Dataset.from_dict({'sentence1': list(raw[s][0][text_a]), 'sentence2': list(raw[s][0][text_b]),
-                                              'label': ids[s], 'idx': list(range(len(ids[s])))}, features=_features(names))
-                        for s in order})
+    rows = {k: (c[text_a], c[text_b], ids[k]) for k, (c, _) in raw.items()}
+    if None in rows:
+        a, b, y = rows.pop(None)
+        for s, ix in _carve(len(y), splits or (0.8, 0.1, 0.1), seed, what).items():
+            rows[s] = ([a[i] for i in ix], [b[i] for i in ix], [y[i] for i in ix])
+    if 'train' not in rows:
+        raise ValueError(f"no train split among {sorted(rows)} ({what}): name a file train.*, pass a dict with 'train', "
+                         "or give train a fraction in splits=")
+    _check_classes(rows['train'][2], names, label, what)
+    return DatasetDict({s: Dataset.from_dict({'sentence1': list(rows[s][0]), 'sentence2': list(rows[s][1]), 'label': rows[s][2],
+                                              'idx': list(range(len(rows[s][2])))}, features=_features(names))
+                        for s in ('train', 'validation', 'test') if s in rows})
+
+def _read_records(fs, **cols) -> tuple:
+    "Records and locations of the files `fs`; every file and record must have the columns `cols` (`argument=column`)."
+    recs, locs = [], []
+    for f in fs:
+        r, l = _read_table(f)
+        _check_columns(set(r[0]), f, **cols)
+        for rec, loc in zip(r, l):
+            if missing := [c for c in cols.values() if c not in rec]:
+                raise ValueError(f"{loc}: no field {missing[0]!r}; every record needs {', '.join(map(repr, cols.values()))}")
+        recs += r; locs += l
+    return recs, locs
 
 def _load_local(files:dict, text_a, text_b, label, label_names, splits, seed) -> DatasetDict:
+    "Read, check and assemble `{split or None: [files]}`; every error names the file and line."
     raw = {}
     for split, fs in files.items():
-        recs, locs = [], []
-        for f in fs:
-            r, l = _read_table(f)
-            if r: _check_columns(set(r[0]), f, text_a=text_a, text_b=text_b, label=label)
-            for rec, loc in zip(r, l):
-                missing = [c for c in (text_a, text_b, label) if c not in rec]
-                if missing: raise ValueError(f"{loc}: no field {missing[0]!r}; every record needs {text_a!r}, {text_b!r} and {label!r}")
-            recs += r; locs += l
-        if not recs: raise ValueError(f"split {split or 'train'!r} ({', '.join(map(str, fs))}) is empty: give it at least one row")
+        recs, locs = _read_records(fs, text_a=text_a, text_b=text_b, label=label)
         raw[split] = ({c: [r[c] for r in recs] for c in (text_a, text_b, label)}, locs.__getitem__)
-    if None in raw:
-        cols, locs = raw.pop(None)
-        for s, ix in _carve(len(cols[label]), splits or (0.8, 0.1, 0.1), seed).items():
-            raw[s] = ({c: [v[i] for i in ix] for c, v in cols.items()}, (lambda ix: lambda i: locs(ix[i]))(ix))
-    if 'train' not in raw: raise ValueError(f"no train split among {sorted(raw)}: name a file train.* or pass a dict with 'train'")
-    return _assemble(raw, text_a, text_b, label, label_names)
+    what = ', '.join(str(f) for fs in files.values() for f in fs)
+    return _assemble(raw, (text_a, text_b, label), label_names, splits, seed, what)
 
 # %% ../nbs/01_data.ipynb #2fa0714f
 def _head_rows(labels, n:int) -> list:
@@ -325,29 +421,36 @@ def _balanced_sample(ds:Dataset, n:int, seed:int) -> Dataset:
     perm = np.random.default_rng(seed).permutation(len(ds))
     return ds.select(sorted(perm[_head_rows(np.asarray(ds['label'])[perm], n)].tolist()))
 
-def _looks_local(source) -> bool:
-    if isinstance(source, (dict, list, tuple, Path)): return True
-    s = str(source)
-    return Path(s).exists() or Path(s).suffix.lower() in FORMATS or s.startswith(('.', '/', '~')) or os.sep in s and s.count('/') > 1
+def _hub_load(source, *args, **kwargs):
+    "`datasets.load_dataset(source, ...)`; any failure becomes one line that names the id and what to check."
+    from datasets import load_dataset
+    try: return load_dataset(source, *args, **kwargs)
+    except Exception as e:
+        msg = ' '.join(str(e).split())[:200]
+        raise ValueError(f"could not load {source!r} from the Hugging Face Hub ({type(e).__name__}: {msg}); "
+                         "check the id and your connection, or pass a local file, or source=None offline") from None
 
 def _from_hub(source, config, text_a, text_b, label, label_names, splits, seed) -> DatasetDict:
-    from datasets import load_dataset
-    try: hub = load_dataset(source, config)
-    except Exception as e:
-        raise ValueError(f"could not load {source!r} from the Hugging Face Hub ({type(e).__name__}: {str(e)[:200]}); "
-                         "check the id and your connection, or pass a local file, or source=None offline") from None
+    "Load a hub dataset and put it through the same checks as a local file (an unsplit one is carved)."
+    hub = _hub_load(source, config)
     if not isinstance(hub, DatasetDict): hub = DatasetDict({'train': hub})
+    found = list(hub)
     hub = DatasetDict({_SPLIT_NAMES.get(k, k): v for k, v in hub.items() if _SPLIT_NAMES.get(k) in ('train', 'validation', 'test')})
-    if 'train' not in hub: raise ValueError(f"{source!r} has no train split")
+    if 'train' not in hub: raise ValueError(f"{source!r} has no train split (splits: {found}): choose a dataset with one")
     for k, v in hub.items(): _check_columns(set(v.column_names), f"{source!r} split {k!r}", text_a=text_a, text_b=text_b, label=label)
     feat = hub['train'].features[label]
     if isinstance(feat, ClassLabel) and label_names is None: label_names = feat.names
     raw = {k: ({c: list(v[c]) for c in (text_a, text_b, label)}, (lambda k: lambda i: f"{source} {k} row {i}")(k)) for k, v in hub.items()}
-    if len(raw) == 1:
-        cols, _ = raw.pop('train')
-        for s, ix in _carve(len(cols[label]), splits or (0.8, 0.1, 0.1), seed).items():
-            raw[s] = ({c: [v[i] for i in ix] for c, v in cols.items()}, (lambda s: lambda i: f"{source} {s} row {i}")(s))
-    return _assemble(raw, text_a, text_b, label, label_names, allow_unlabelled=True)  # GLUE test labels are -1
+    if len(raw) == 1: raw = {None: raw['train']}  # one split: carve validation and test out of it
+    return _assemble(raw, (text_a, text_b, label), label_names, splits, seed, repr(source), allow_unlabelled=True)  # GLUE test labels are -1
+
+# %% ../nbs/01_data.ipynb #c95366f5
+def looks_local(source, # what `load_pairs`/`movie_reviews` take: a path, a hub id, a list of files or a `{split: file}` dict
+               ) -> bool:
+    "True when `source` names local files rather than a Hugging Face Hub dataset id."
+    if isinstance(source, (dict, list, tuple, Path)): return True
+    s = str(source)
+    return Path(s).exists() or Path(s).suffix.lower() in FORMATS or s.startswith(('.', '/', '~')) or os.sep in s and s.count('/') > 1
 
 # %% ../nbs/01_data.ipynb #a3911e0c
 def load_pairs(source=None, # None: MRPC online / the embedded pair task offline; a hub id; a file, folder, list or {split: file}
@@ -374,12 +477,12 @@ def load_pairs(source=None, # None: MRPC online / the embedded pair task offline
             return dd
         return _persist(build, _key('pairs-v1', _file_hash(path), seed, sizes))
     args = (text_a, text_b, label, label_names, splits, seed)
-    if _looks_local(source):
+    if looks_local(source):
         files = _local_files(source)
-        key = _key('local-v1', {str(k): [[str(f.resolve()), _file_hash(f)] for f in v] for k, v in files.items()}, *args)
+        key = _key('local-v2', {str(k): [[str(f.resolve()), _file_hash(f)] for f in v] for k, v in files.items()}, *args)
         return _persist(lambda: _load_local(files, *args), key)
     dd = _from_hub(source, config, *args)
-    return _persist(lambda: dd, _key('hub-v1', source, config, *args, {k: v._fingerprint for k, v in dd.items()}))
+    return _persist(lambda: dd, _key('hub-v2', source, config, *args, {k: v._fingerprint for k, v in dd.items()}))
 
 # %% ../nbs/01_data.ipynb #652c39c5
 REVIEW_LABELS = ['neg', 'pos']
@@ -414,23 +517,41 @@ def movie_reviews(source=None, # None: stanfordnlp/imdb train online / Pang & Le
         path = fetch_asset('pang_lee')/'polarity-en-pang&lee1.csv'
         return _persist(lambda: finish(*_read_pang_lee(path), lambda i: f"{path} row {i+1}"),
                         _key('reviews-v1', _file_hash(path), seed, limit))
-    if _looks_local(source):
+    if looks_local(source):
         files = [f for fs in _local_files(source).values() for f in fs]
         def build():
-            recs, locs = [], []
-            for f in files:
-                r, l = _read_table(f)
-                if r: _check_columns(set(r[0]), f, text=text, label=label)
-                recs += r; locs += l
+            recs, locs = _read_records(files, text=text, label=label)
             _, ids = _encode_labels({'train': ([r[label] for r in recs], locs.__getitem__)}, REVIEW_LABELS, label)
             return finish([r[text] for r in recs], ids['train'], locs.__getitem__)
         return _persist(build, _key('reviews-local-v1', [[str(f), _file_hash(f)] for f in files], seed, limit, text, label))
-    from datasets import load_dataset
-    hub = load_dataset(source, split='train')
+    hub = _hub_load(source, split='train')
     _check_columns(set(hub.column_names), repr(source), text=text, label=label)
     if limit: hub = _balanced_sample(hub, limit, seed)
     hub = hub.select_columns([text, label])
     return hub.rename_columns({text: 'text', label: 'label'}) if (text, label) != ('text', 'label') else hub
+
+# %% ../nbs/01_data.ipynb #425142ac
+def _check_tokenizer(tokenizer, arg:str='tokenizer'):
+    "A one-line TypeError unless `tokenizer` is a transformers tokenizer object."
+    if isinstance(tokenizer, PreTrainedTokenizerBase): return
+    eg = f"AutoTokenizer.from_pretrained({str(tokenizer)!r})" if isinstance(tokenizer, (str, Path)) else "AutoTokenizer.from_pretrained(checkpoint)"
+    raise TypeError(f"{arg} must be a tokenizer object, e.g. {eg}, not {type(tokenizer).__name__} {str(tokenizer)[:40]!r}: load the tokenizer first")
+
+def _check_dataset(ds, arg:str, splits:bool=False):
+    "A one-line TypeError unless `ds` is a `Dataset` or `DatasetDict` (`splits`: a DatasetDict, or a dict of Datasets)."
+    if splits: ok = isinstance(ds, dict) and bool(ds) and all(isinstance(v, Dataset) for v in ds.values())
+    else: ok = isinstance(ds, (Dataset, DatasetDict))
+    if ok: return
+    want = "a DatasetDict of splits, e.g. tokenize_pairs(load_pairs(), tokenizer, ...)" if splits else "a datasets Dataset or DatasetDict, e.g. load_pairs()"
+    fix = ("wrap it: DatasetDict({'train': ds, 'validation': ...})" if isinstance(ds, Dataset) else
+           "convert it with Dataset.from_pandas(df)" if type(ds).__name__ == 'DataFrame' else
+           "convert it with Dataset.from_dict(columns)" if isinstance(ds, dict) and not splits else "load it with load_pairs()")
+    raise TypeError(f"{arg} must be {want}, not {type(ds).__name__}: {fix}")
+
+def _check_batch_size(n, arg:str='batch_size'):
+    "A one-line ValueError unless `n` is a positive integer."
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{arg} must be a positive integer (examples per batch), got {n!r}")
 
 # %% ../nbs/01_data.ipynb #b71556b7
 TEXT_COLUMNS = ('sentence1', 'sentence2', 'idx')
@@ -445,6 +566,7 @@ def tokenize_pairs(ds, # a `Dataset` or `DatasetDict` with the two text columns
                    use_cache:bool=True, # False: tokenize again even if `map` has a cached result (benchmarks)
                   ):
     "Tokenize sentence pairs with `Dataset.map(batched=True)`: truncation, no padding, cached."
+    _check_dataset(ds, 'ds'); _check_tokenizer(tokenizer)
     cols = ds.column_names if isinstance(ds, Dataset) else next(iter(ds.values())).column_names
     _check_columns(set(cols), 'the dataset', text_a=text_a, text_b=text_b)
     def tok(batch): return tokenizer(batch[text_a], batch[text_b], truncation=True, max_length=max_length)
@@ -525,8 +647,12 @@ def padding_stats(tok_ds, # a tokenized `Dataset` (or a `DatasetDict`, whose `sp
                  ) -> dict:
     "Real and padded token counts of one epoch of batches, and the efficiency real/padded."
     if strategy not in STRATEGIES: raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    if isinstance(tok_ds, DatasetDict): tok_ds = tok_ds[split]
+    _check_dataset(tok_ds, 'tok_ds'); _check_batch_size(batch_size)
+    if isinstance(tok_ds, DatasetDict):
+        if split not in tok_ds: raise ValueError(f"no split {split!r} in tok_ds (splits: {list(tok_ds)}): pass split= with one of them")
+        tok_ds = tok_ds[split]
     lengths = _lengths(tok_ds)
+    if len(lengths) == 0: raise ValueError("tok_ds has no rows: padding_stats needs at least one tokenized example")
     if strategy == 'pad_to_max': padded = len(lengths) * int(lengths.max())
     else:
         order = _train_sampler(lengths, batch_size, strategy, seed).order()
@@ -556,11 +682,21 @@ def make_loaders(tok_ds, # tokenized DatasetDict without text columns and with `
                  drop_last:bool=False, # drop the last incomplete training batch
                 ) -> tuple:
     "`(train_dl, eval_dl)`: a seeded, resumable training DataLoader and a sequential evaluation one, dynamically padded."
-    for s in (train_split, eval_split):
-        if s is not None and s not in tok_ds: raise ValueError(f"no split {s!r} in the dataset (splits: {list(tok_ds)})")
-        if s is not None: _check_model_ready(tok_ds[s], s)
-    collator = DataCollatorWithPadding(tokenizer=tokenizer)
+    _check_dataset(tok_ds, 'tok_ds', splits=True); _check_tokenizer(tokenizer)
+    _check_batch_size(batch_size)
+    if eval_batch_size is not None: _check_batch_size(eval_batch_size, 'eval_batch_size')
+    for s, arg in ((train_split, 'train_split'), (eval_split, 'eval_split')):
+        if s is None and arg == 'eval_split': continue
+        if s not in tok_ds: raise ValueError(f"no split {s!r} in the dataset (splits: {list(tok_ds)}): pass {arg}= with one of them")
+        _check_model_ready(tok_ds[s], s)
+        if len(tok_ds[s]) == 0:
+            raise ValueError(f"split {s!r} is empty: {'training' if arg == 'train_split' else 'evaluation'} needs at least one example"
+                             + ("; pass eval_split=None to skip evaluation" if arg == 'eval_split' else ""))
     train = tok_ds[train_split]
+    if drop_last and len(train) < batch_size:
+        raise ValueError(f"drop_last=True with {len(train)} training examples and batch_size={batch_size} leaves no batch: "
+                         "lower batch_size or pass drop_last=False")
+    collator = DataCollatorWithPadding(tokenizer=tokenizer)
     sampler = LengthGroupedSampler(_lengths(train), batch_size, seed) if group_by_length else PairSampler(len(train), seed)
     train_dl = DataLoader(train, batch_size=batch_size, sampler=sampler, collate_fn=collator, drop_last=drop_last)
     eval_dl = None if eval_split is None else DataLoader(tok_ds[eval_split], batch_size=eval_batch_size or batch_size,
