@@ -5,14 +5,17 @@
 # %% ../nbs/05_learning_curves.ipynb #c6259e0d
 from __future__ import annotations
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 import numpy as np
 from matplotlib.figure import Figure
 from sklearn.isotonic import IsotonicRegression
 from .core import *
 
 # %% auto #0
-__all__ = ['KINDS', 'REMEDIES', 'series', 'ema', 'auto_smooth', 'synthetic_history', 'plot_curves', 'Diagnosis', 'diagnose']
+__all__ = ['KINDS', 'REMEDIES', 'RULES', 'series', 'ema', 'auto_smooth', 'synthetic_history', 'plot_curves', 'Diagnosis',
+           'Thresholds', 'Curves', 'measure', 'Finding', 'find_diverged', 'find_too_little_data', 'find_spike',
+           'find_rebound', 'find_wobble', 'find_zigzag', 'find_unstable', 'find_eval_rise', 'find_metric_gap',
+           'find_overfitting', 'find_no_train_curve', 'find_underfitting', 'find_healthy', 'diagnose']
 
 # %% ../nbs/05_learning_curves.ipynb #1617a696
 def _num(v):
@@ -183,6 +186,33 @@ class Diagnosis:
         return '\n'.join([f'**diagnosis: {self.kind}**', '', *[f'- {e}' for e in self.evidence], '',
                           '*remedies:*', '', *[f'- {r}' for r in self.remedies]])
 
+# %% ../nbs/05_learning_curves.ipynb #5bca78c6
+@dataclass(frozen=True)
+class Thresholds:
+    "The numbers `diagnose`'s rules compare against (loss thresholds are fractions of where the train curve starts)."
+    min_points:int=4 # insufficient data below this many finite train losses (with < 2 evaluations); 4 is the fewest with a first and a last quarter
+    n_bins:int=20 # the train curve is averaged into this many groups first, so logging frequency does not matter; 20: 5 per quarter, 8+ for the wobble fit
+    spike_tol:float=1.5 # unstable (spike): a group after the first quarter above this x the first quarter's highest; a learning loss only goes below its start
+    rise_tol:float=0.25 # unstable (rebound): the last quarter ends this fraction of the start above the lowest quarter; far more than a plateau drifts
+    wobble_tol:float=0.15 # unstable (wobble): RMS distance from the best never-rising fit, a fraction of the start; it splits the synthetic shapes (`find_wobble`)
+    swing_tol:float=0.15 # unstable (zig-zag): eval-loss moves under this fraction of its first value are ignored, so evaluation noise is not a swing
+    max_swings:int=2 # unstable (zig-zag): this many direction changes of the eval loss; one change is the overfitting U (down, then up)
+    overfit_rise:float=0.10 # overfitting: the eval loss ends more than this fraction above an earlier minimum; less is evaluation noise
+    gap_tol:float=0.10 # overfitting: the train metric ends more than this above the eval metric (10 points of accuracy)
+    min_drop:float=0.10 # underfitting: the train loss fell less than this fraction of its start; also the margin around `chance_loss`
+    falling_tol:float=0.05 # healthy: note "still falling" when the last quarter is this fraction of the start below the quarter before it
+    chance_loss:float=None # underfitting: a train or eval loss within `min_drop` of this (ln 2 = 0.693 for 2 balanced classes); None: off, it depends on the task
+
+    def __post_init__(self):
+        "Check every field: a finite number >= 0 (`chance_loss` may be None), `min_points` >= 2 and `n_bins` >= 4."
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == 'chance_loss' and v is None: continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{f.name} must be a number >= 0, got {v!r}")
+        if self.min_points < 2 or self.n_bins < 4:
+            raise ValueError(f"need min_points >= 2 and n_bins >= 4, got {self.min_points} and {self.n_bins}")
+
 # %% ../nbs/05_learning_curves.ipynb #5ab5ad39
 def _binned(xs, ys, n_bins):
     "Means of `xs` and `ys` over `n_bins` consecutive groups of points (unchanged when there are fewer points)."
@@ -206,142 +236,279 @@ def _where(rec):
     if math.isfinite(e): return f'epoch {e:.0f}' if abs(e - round(e)) < 0.02 else f'epoch {e:.2g}'
     return f"step {rec.get('step')}"
 
-# %% ../nbs/05_learning_curves.ipynb #d78e1b1f
-def _check_params(**kw):
-    for k, v in kw.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise ValueError(f"{k} must be a number >= 0, got {v!r}")
+# %% ../nbs/05_learning_curves.ipynb #9b166fc0
+@dataclass
+class Curves:
+    "What the rules read from one `History`: its finite train losses, the same averaged into groups, and its evaluations."
+    records:list # every record of the history
+    metric:str # the eval metric the evidence quotes (None or '': none)
+    steps:np.ndarray # step of each finite train loss
+    losses:np.ndarray # the finite train losses, in order
+    evals:list # the eval records that have a finite loss
+    eval_losses:np.ndarray # their losses
+    eval_steps:np.ndarray # their steps
+    eval_metric:np.ndarray # their `metric` (NaN where missing; empty without `metric`)
+    enough_train:bool # at least `min_points` finite train losses: the train-curve rules can run
+    group_steps:np.ndarray=None # mean step of each group of train records (None without `enough_train`)
+    group_losses:np.ndarray=None # mean train loss of each group
+    quarter:int=0 # how many groups make a quarter of the curve (at least 1)
+    start:float=math.nan # mean loss of the first quarter's groups
+    end:float=math.nan # mean loss of the last quarter's groups
+
+    @property
+    def scale(self): "`start`, the unit of every relative loss threshold (never 0)."; return abs(self.start) or 1e-12
+    @property
+    def drop(self): "How far the train loss fell from start to end, as a fraction of the start."; return (self.start - self.end)/self.scale
+    @property
+    def enough_eval(self): "At least 2 evaluations: the eval-loss rules can run."; return len(self.eval_losses) >= 2
+    @property
+    def has_metric(self): "Whether any evaluation has a finite `metric`."; return len(self.eval_metric) > 0 and bool(np.isfinite(self.eval_metric).any())
+
+def measure(history, # a `History` (or a list of its records)
+            metric:str='accuracy', # the eval metric to keep (None: none)
+            th:Thresholds=None, # uses its `min_points` and `n_bins` (default: `Thresholds()`)
+           ) -> Curves:
+    "The `Curves` of `history`: finite train losses, in `n_bins` groups with their start and end, and the evaluations."
+    th, records = th or Thresholds(), list(history)
+    steps, losses = series(records, 'train', 'loss')
+    evals = [r for r in records if r.get('split') == 'eval' and math.isfinite(_num(r.get('loss')))]
+    c = Curves(records, metric, steps, losses, evals,
+               eval_losses=np.array([_num(r['loss']) for r in evals]), eval_steps=np.array([_num(r.get('step')) for r in evals]),
+               eval_metric=np.array([_num(r.get(metric)) for r in evals]) if metric else np.array([]),
+               enough_train=len(losses) >= th.min_points)
+    if c.enough_train:
+        c.group_steps, c.group_losses = _binned(steps, losses, th.n_bins)
+        c.quarter = max(1, len(c.group_losses)//4)
+        c.start, c.end = c.group_losses[:c.quarter].mean(), c.group_losses[-c.quarter:].mean()
+    return c
+
+# %% ../nbs/05_learning_curves.ipynb #f68a1f9f
+@dataclass
+class Finding:
+    "What one rule found: `evidence` (empty: it does not fire), the `stats` it measured, and `notes` for any verdict."
+    evidence:list=field(default_factory=list) # sentences with numbers; non-empty when the rule fires
+    stats:dict=field(default_factory=dict) # what the rule measured, fired or not
+    notes:list=field(default_factory=list) # caveats that go with whatever the verdict is
+    def __bool__(self): return bool(self.evidence)
+    def __add__(self, other): return Finding(self.evidence + other.evidence, {**self.stats, **other.stats}, self.notes + other.notes)
+
+# %% ../nbs/05_learning_curves.ipynb #81f100cd
+def _trailing_nonfinite(records, split):
+    "The `split` records that logged a loss, as `(record, loss)`, and how many at the end have a non-finite loss."
+    logged = [(r, _num(r['loss'])) for r in records if r.get('split') == split and r.get('loss') is not None]
+    k = 0
+    while k < len(logged) and not math.isfinite(logged[-1-k][1]): k += 1
+    return logged, k
+
+def find_diverged(c:Curves, # from `measure`
+                  th:Thresholds=None, # not used: one non-finite last loss is enough
+                 ) -> Finding:
+    "Unstable (diverged): the last train (or else eval) losses are NaN or infinite; notes non-finite losses mid-run."
+    n_bad = 0
+    for split in ('train', 'eval'):
+        logged, k = _trailing_nonfinite(c.records, split)
+        if k: return Finding([f"{split} loss is {logged[-1][1]} from {_where(logged[-k][0])} on (the last {k} of "
+                              f"{len(logged)} {split} losses): the run diverged"], {'diverged': split})
+        n_bad += sum(not math.isfinite(v) for _, v in logged)
+    return Finding(notes=[f"ignored {n_bad} non-finite loss value(s) in the middle of the run"] if n_bad else [])
+
+# %% ../nbs/05_learning_curves.ipynb #089f671a
+def find_too_little_data(c:Curves, # from `measure`
+                         th:Thresholds=None, # uses `min_points` (default: `Thresholds()`)
+                        ) -> Finding:
+    "Insufficient data: fewer than `min_points` finite train losses and fewer than 2 evaluations."
+    th = th or Thresholds()
+    stats = dict(train_points=len(c.losses), eval_points=len(c.eval_losses))
+    if c.enough_train: stats.update(train_start=float(c.start), train_end=float(c.end), train_drop=float(c.drop))
+    if not c.enough_train and not c.enough_eval:
+        return Finding([f"only {len(c.losses)} finite train loss(es) and {len(c.eval_losses)} evaluation(s): need "
+                        f"{th.min_points}+ train losses or 2+ evaluations"], stats)
+    return Finding(stats=stats, notes=[] if c.enough_eval else [f"only {len(c.eval_losses)} evaluation(s): overfitting cannot be judged"])
+
+# %% ../nbs/05_learning_curves.ipynb #dae03b26
+def find_spike(c:Curves, # from `measure`
+               th:Thresholds=None, # uses `spike_tol` (default: `Thresholds()`)
+              ) -> Finding:
+    "Unstable (spike): a train-loss group after the first quarter above `spike_tol` x the first quarter's highest."
+    th = th or Thresholds()
+    if not c.enough_train or len(c.group_losses) <= c.quarter: return Finding()
+    losses, quarter = c.group_losses, c.quarter
+    at, top = quarter + int(np.argmax(losses[quarter:])), losses[:quarter].max()
+    peak = losses[at]
+    found = ([f"train loss jumped to {peak:.3g} around step {c.group_steps[at]:.0f}, {peak/top:.1f}x the highest "
+              f"level of its first quarter, {top:.3g} (limit {th.spike_tol:g}x)"] if peak > th.spike_tol*top else [])
+    return Finding(found, {'train_peak': float(peak/(abs(top) or 1e-12))})
+
+# %% ../nbs/05_learning_curves.ipynb #02228a50
+def find_rebound(c:Curves, # from `measure`
+                 th:Thresholds=None, # uses `rise_tol` (default: `Thresholds()`)
+                ) -> Finding:
+    "Unstable (rebound): the train loss ends more than `rise_tol` x its start above its lowest quarter."
+    th = th or Thresholds()
+    if not c.enough_train: return Finding()
+    quarter = c.quarter
+    means = np.convolve(c.group_losses, np.ones(quarter)/quarter, mode='valid')   # running means over a quarter, like `end`
+    at = int(np.argmin(means)); low, low_step = means[at], c.group_steps[at:at+quarter].mean()
+    rebound = (c.end - low)/c.scale
+    found = ([f"train loss climbed back from its low of {low:.3g} (around step {low_step:.0f}) to {c.end:.3g} "
+              f"in its last quarter, {rebound:.0%} of its starting level (limit {th.rise_tol:.0%})"] if rebound > th.rise_tol else [])
+    return Finding(found, {'train_rebound': float(rebound)})
+
+# %% ../nbs/05_learning_curves.ipynb #9562022a
+def find_wobble(c:Curves, # from `measure`
+                th:Thresholds=None, # uses `wobble_tol` (default: `Thresholds()`)
+               ) -> Finding:
+    "Unstable (wobble): the train-loss groups are more than `wobble_tol` x the start (RMS) from the best never-rising fit."
+    th = th or Thresholds()
+    if not c.enough_train or len(c.group_losses) < 8: return Finding()
+    losses = c.group_losses
+    fit = IsotonicRegression(increasing=False).fit_transform(np.arange(len(losses)), losses)
+    wobble = float(np.sqrt(np.mean((losses - fit)**2))/c.scale)
+    found = ([f"train loss goes up and down: the part of it no never-rising curve can follow is {wobble:.0%} "
+              f"(RMS) of its starting level {c.start:.3g} (limit {th.wobble_tol:.0%})"] if wobble > th.wobble_tol else [])
+    return Finding(found, {'train_wobble': wobble})
+
+# %% ../nbs/05_learning_curves.ipynb #b9457630
+def find_zigzag(c:Curves, # from `measure`
+                th:Thresholds=None, # uses `swing_tol` and `max_swings` (default: `Thresholds()`)
+               ) -> Finding:
+    "Unstable (zig-zag): the eval loss changes direction `max_swings` times or more (moves under `swing_tol` ignored)."
+    th = th or Thresholds()
+    losses = c.eval_losses
+    if len(losses) < 3: return Finding()
+    swings = _swings(losses, th.swing_tol*abs(losses[0]))
+    found = ([f"eval loss zig-zags: it changed direction {swings} times ({' → '.join(f'{v:.3g}' for v in losses)})"]
+             if swings >= th.max_swings else [])
+    return Finding(found, {'eval_swings': swings})
+
+# %% ../nbs/05_learning_curves.ipynb #ef0c3838
+def find_unstable(c:Curves, # from `measure`
+                  th:Thresholds=None, # uses the spike, rebound, wobble and zig-zag thresholds (default: `Thresholds()`)
+                 ) -> Finding:
+    "Unstable: a spike, a rebound or a wobble of the train loss, or a zig-zag of the eval loss."
+    return find_spike(c, th) + find_rebound(c, th) + find_wobble(c, th) + find_zigzag(c, th)
+
+# %% ../nbs/05_learning_curves.ipynb #d4a4ee1d
+def _eval_minimum(c):
+    "Index of the lowest eval loss, and how far the last one ends above it (a fraction of the minimum)."
+    losses = c.eval_losses; i = int(np.argmin(losses))
+    return i, (losses[-1] - losses[i])/(abs(losses[i]) or 1e-12)
+
+def find_eval_rise(c:Curves, # from `measure`
+                   th:Thresholds=None, # uses `overfit_rise` (default: `Thresholds()`)
+                  ) -> Finding:
+    "Overfitting: the eval loss ends more than `overfit_rise` above an earlier minimum while the train loss fell."
+    th = th or Thresholds()
+    if not c.enough_eval: return Finding()
+    losses, (i, rise) = c.eval_losses, _eval_minimum(c)
+    stats = dict(eval_min=float(losses[i]), eval_last=float(losses[-1]), eval_rise=float(rise), eval_min_at=_where(c.evals[i]))
+    if not (i < len(losses) - 1 and rise > th.overfit_rise): return Finding(stats=stats)
+    head = f"eval loss rose {rise:.0%} from its minimum {losses[i]:.3f} at {_where(c.evals[i])} to {losses[-1]:.3f} at {_where(c.evals[-1])}"
+    if not c.enough_train: found = [head + " (too few train losses to check that training loss kept falling)"]
+    else:
+        at = float(np.interp(c.eval_steps[i], c.group_steps, c.group_losses)); fall = (at - c.end)/(abs(at) or 1e-12)
+        found = [head + f" while train loss fell {fall:.0%} ({at:.3f} → {c.end:.3f})"] if fall > 0 else []
+    if found and c.has_metric:
+        found.append(f"eval {c.metric} went {c.eval_metric[i]:.3f} → {c.eval_metric[-1]:.3f} over the same evaluations")
+    return Finding(found, stats)
+
+# %% ../nbs/05_learning_curves.ipynb #b47f918d
+def find_metric_gap(c:Curves, # from `measure`
+                    th:Thresholds=None, # uses `gap_tol` (default: `Thresholds()`)
+                   ) -> Finding:
+    "Overfitting: the last train `metric` ends more than `gap_tol` above the last eval `metric`."
+    th = th or Thresholds()
+    if not c.metric: return Finding()
+    train_m, eval_m = series(c.records, 'train', c.metric)[1], series(c.records, 'eval', c.metric)[1]
+    if not (len(train_m) and len(eval_m)): return Finding()
+    gap = train_m[-1] - eval_m[-1]
+    found = ([f"train {c.metric} {train_m[-1]:.3f} ends {gap:.3f} above eval {c.metric} {eval_m[-1]:.3f} "
+              f"(limit {th.gap_tol:g})"] if gap > th.gap_tol else [])
+    return Finding(found, {'metric_gap': float(gap)})
+
+# %% ../nbs/05_learning_curves.ipynb #393e4ad8
+def find_overfitting(c:Curves, # from `measure`
+                     th:Thresholds=None, # uses `overfit_rise` and `gap_tol` (default: `Thresholds()`)
+                    ) -> Finding:
+    "Overfitting: the eval loss rises from an earlier minimum while the train loss falls, or the train metric pulls away."
+    return find_eval_rise(c, th) + find_metric_gap(c, th)
+
+# %% ../nbs/05_learning_curves.ipynb #e5f44c10
+def find_no_train_curve(c:Curves, # from `measure`
+                        th:Thresholds=None, # not used (`min_points` was applied by `measure`)
+                       ) -> Finding:
+    "Insufficient data: too few train losses for the train-curve rules (the evaluations showed no overfitting)."
+    if c.enough_train: return Finding()
+    return Finding([f"only {len(c.losses)} finite train loss(es): underfitting and instability cannot be "
+                    f"judged; the {len(c.eval_losses)} evaluations show no overfitting"])
+
+# %% ../nbs/05_learning_curves.ipynb #23fc2a0b
+def find_underfitting(c:Curves, # from `measure`
+                      th:Thresholds=None, # uses `min_drop` and `chance_loss` (default: `Thresholds()`)
+                     ) -> Finding:
+    "Underfitting: the train loss fell less than `min_drop` of its start, or the train or eval loss ends near `chance_loss`."
+    th = th or Thresholds()
+    if not c.enough_train: return Finding()
+    found, chance = [], th.chance_loss
+    near_chance = lambda loss: chance is not None and loss >= (1 - th.min_drop)*chance
+    if c.drop < th.min_drop:
+        found.append(f"train loss fell only {c.drop:.0%} from its first quarter to its last ({c.start:.3f} → {c.end:.3f}; limit {th.min_drop:.0%})")
+    if near_chance(c.end):
+        found.append(f"train loss ends at {c.end:.3f}, within {th.min_drop:.0%} of the chance level {chance:.3f}")
+    if len(c.eval_losses) and near_chance(c.eval_losses[-1]):
+        found.append(f"eval loss ends at {c.eval_losses[-1]:.3f}, within {th.min_drop:.0%} of the chance level {chance:.3f}: "
+                     "nothing learnt so far carries over to new data")
+    if found and len(c.eval_losses):
+        found.append(f"eval loss went {c.eval_losses[0]:.3f} → {c.eval_losses[-1]:.3f}"
+                     + (f", eval {c.metric} {c.eval_metric[-1]:.3f} at the end" if c.has_metric else ''))
+    return Finding(found)
+
+# %% ../nbs/05_learning_curves.ipynb #255a0f4a
+def find_healthy(c:Curves, # from `measure`
+                 th:Thresholds=None, # uses `overfit_rise` and `falling_tol` (default: `Thresholds()`)
+                ) -> Finding:
+    "Healthy, the verdict when no other rule fires: how far the train loss fell, where the eval loss ended, still falling?"
+    th = th or Thresholds()
+    if not c.enough_train: return Finding()
+    found = [f"train loss fell {c.drop:.0%} from its first quarter to its last ({c.start:.3f} → {c.end:.3f}), with no spike, rebound or wobble"]
+    if c.enough_eval:
+        i, rise = _eval_minimum(c)
+        low, at = c.eval_losses[i], _where(c.evals[i])
+        found.append(f"eval loss kept improving: its minimum {low:.3f} is the last evaluation ({at})" if i == len(c.eval_losses) - 1
+                     else f"eval loss ended {rise:.0%} above its minimum {low:.3f} at {at}, within the {th.overfit_rise:.0%} tolerance")
+    if c.has_metric: found.append(f"final eval {c.metric}: {c.eval_metric[-1]:.3f}")
+    losses, quarter = c.group_losses, c.quarter
+    before = losses[-2*quarter:-quarter].mean() if len(losses) >= 8 else math.nan   # the quarter before the last
+    if len(losses) >= 8 and (before - c.end)/c.scale > th.falling_tol:
+        found.append(f"train loss is still falling in its last quarter ({before:.3f} → {c.end:.3f}): more epochs may help")
+    return Finding(found)
+
+# %% ../nbs/05_learning_curves.ipynb #dc730892
+RULES = (('unstable', find_diverged), ('insufficient data', find_too_little_data), ('unstable', find_unstable),
+         ('overfitting', find_overfitting), ('insufficient data', find_no_train_curve), ('underfitting', find_underfitting))
+
+def _thresholds(thresholds, overrides):
+    "`thresholds` (default `Thresholds()`) with the fields in `overrides` replaced (and validated)."
+    if thresholds is None: thresholds = Thresholds()
+    if not isinstance(thresholds, Thresholds):
+        raise ValueError(f"thresholds must be a Thresholds (or None for the defaults), got {type(thresholds).__name__}")
+    names = [f.name for f in fields(Thresholds)]
+    unknown = [k for k in overrides if k not in names]
+    if unknown: raise ValueError(f"unknown threshold(s) {', '.join(unknown)}: the valid names are {', '.join(names)}")
+    return replace(thresholds, **overrides) if overrides else thresholds
 
 def diagnose(history, # a `History` (or a list of its records)
              metric:str='accuracy', # eval metric quoted in the evidence (and compared with train for the gap rule)
-             min_points:int=4, # fewer finite train losses than this (and < 2 evaluations): 'insufficient data'
-             n_bins:int=20, # the train curve is averaged into this many groups of records first
-             spike_tol:float=1.5, # unstable: a later group above this x the highest group of the first quarter
-             rise_tol:float=0.25, # unstable: train loss ends this fraction of the start above its low
-             wobble_tol:float=0.15, # unstable: RMS distance to the best never-rising fit above this fraction of the start
-             swing_tol:float=0.15, # eval-loss moves smaller than this fraction of its first value are ignored...
-             max_swings:int=2, # ...and this many direction changes of the eval loss mean unstable
-             overfit_rise:float=0.10, # overfitting: eval loss ends this fraction above its (earlier) minimum
-             gap_tol:float=0.10, # overfitting: train metric above eval metric by more than this
-             min_drop:float=0.10, # underfitting: train loss fell less than this fraction of its start
-             chance_loss:float=None, # underfitting also when the train or eval loss ends within `min_drop` of this
+             thresholds:Thresholds=None, # the rules' thresholds (default: `Thresholds()`)
+             **overrides, # any `Thresholds` field, replacing that one threshold: `chance_loss=0.693`, `wobble_tol=0.2`
             ) -> Diagnosis:
     "Name the pattern of `history`'s learning curves (healthy, overfitting, underfitting, unstable) with evidence and remedies."
-    _check_params(min_points=min_points, n_bins=n_bins, spike_tol=spike_tol, rise_tol=rise_tol, wobble_tol=wobble_tol,
-                  swing_tol=swing_tol, max_swings=max_swings, overfit_rise=overfit_rise, gap_tol=gap_tol, min_drop=min_drop,
-                  **({} if chance_loss is None else dict(chance_loss=chance_loss)))
-    if min_points < 2 or n_bins < 4: raise ValueError(f"need min_points >= 2 and n_bins >= 4, got {min_points} and {n_bins}")
+    th = _thresholds(thresholds, overrides)
     if not isinstance(history, (list, tuple)) or not all(isinstance(r, dict) for r in history):
         raise ValueError(f"history must be one History (a list of records), got {type(history).__name__}: diagnose runs one at a time")
-    recs, evidence, notes, stats = list(history), [], [], {}
-    def done(kind, found): return Diagnosis(kind, found + evidence + notes, list(REMEDIES[kind]), stats)
-
-    # 1. diverged: the curve ends in NaN/inf
-    n_bad = 0
-    for split in ('train', 'eval'):
-        vals = [(r, _num(r['loss'])) for r in recs if r.get('split') == split and r.get('loss') is not None]
-        k = 0
-        while k < len(vals) and not math.isfinite(vals[-1-k][1]): k += 1
-        if k:
-            stats['diverged'] = split
-            return done('unstable', [f"{split} loss is {vals[-1][1]} from {_where(vals[-k][0])} on (the last {k} of "
-                                     f"{len(vals)} {split} losses): the run diverged"])
-        n_bad += sum(not math.isfinite(v) for _, v in vals)
-    if n_bad: notes.append(f"ignored {n_bad} non-finite loss value(s) in the middle of the run")
-
-    tx, ty = series(recs, 'train', 'loss')
-    evr = [r for r in recs if r.get('split') == 'eval' and math.isfinite(_num(r.get('loss')))]
-    ey, es = np.array([_num(r['loss']) for r in evr]), np.array([_num(r.get('step')) for r in evr])
-    em = np.array([_num(r.get(metric)) for r in evr]) if metric else np.array([])
-    has_m = len(em) > 0 and np.isfinite(em).any()
-    enough_train, enough_eval = len(ty) >= min_points, len(ey) >= 2
-    stats.update(train_points=len(ty), eval_points=len(ey))
-    # 2. too little to judge
-    if not enough_train and not enough_eval:
-        return done('insufficient data', [f"only {len(ty)} finite train loss(es) and {len(ey)} evaluation(s): need "
-                                          f"{min_points}+ train losses or 2+ evaluations"])
-    if not enough_eval: notes.append(f"only {len(ey)} evaluation(s): overfitting cannot be judged")
-
-    # 3. unstable
-    found = []
-    if enough_train:
-        bx, by = _binned(tx, ty, n_bins)
-        q = max(1, len(by)//4)
-        start, end = by[:q].mean(), by[-q:].mean(); scale = abs(start) or 1e-12
-        means = np.convolve(by, np.ones(q)/q, mode='valid')      # running means over q groups, like `end`
-        i_lo = int(np.argmin(means)); lo, x_lo = means[i_lo], bx[i_lo:i_lo+q].mean()
-        drop = (start - end)/scale
-        stats.update(train_start=float(start), train_end=float(end), train_drop=float(drop))
-        if len(by) > q:
-            i_pk, top = q + int(np.argmax(by[q:])), by[:q].max()
-            stats['train_peak'] = float(by[i_pk]/(abs(top) or 1e-12))
-            if by[i_pk] > spike_tol*top:
-                found.append(f"train loss jumped to {by[i_pk]:.3g} around step {bx[i_pk]:.0f}, {by[i_pk]/top:.1f}x the highest "
-                             f"level of its first quarter, {top:.3g} (limit {spike_tol:g}x)")
-        stats['train_rebound'] = float((end - lo)/scale)
-        if (end - lo)/scale > rise_tol:
-            found.append(f"train loss climbed back from its low of {lo:.3g} (around step {x_lo:.0f}) to {end:.3g} "
-                         f"in its last quarter, {(end - lo)/scale:.0%} of its starting level (limit {rise_tol:.0%})")
-        if len(by) >= 8:
-            fit = IsotonicRegression(increasing=False).fit_transform(np.arange(len(by)), by)
-            wobble = float(np.sqrt(np.mean((by - fit)**2))/scale)
-            stats['train_wobble'] = wobble
-            if wobble > wobble_tol:
-                found.append(f"train loss goes up and down: the part of it no never-rising curve can follow is {wobble:.0%} "
-                             f"(RMS) of its starting level {start:.3g} (limit {wobble_tol:.0%})")
-    if len(ey) >= 3:
-        sw = _swings(ey, swing_tol*abs(ey[0]))
-        stats['eval_swings'] = sw
-        if sw >= max_swings:
-            found.append(f"eval loss zig-zags: it changed direction {sw} times ({' → '.join(f'{v:.3g}' for v in ey)})")
-    if found: return done('unstable', found)
-
-    # 4. overfitting
-    if enough_eval:
-        i = int(np.argmin(ey)); rise = (ey[-1] - ey[i])/(abs(ey[i]) or 1e-12)
-        stats.update(eval_min=float(ey[i]), eval_last=float(ey[-1]), eval_rise=float(rise), eval_min_at=_where(evr[i]))
-        if i < len(ey) - 1 and rise > overfit_rise:
-            head = (f"eval loss rose {rise:.0%} from its minimum {ey[i]:.3f} at {_where(evr[i])} to {ey[-1]:.3f} "
-                    f"at {_where(evr[-1])}")
-            if not enough_train: found.append(head + " (too few train losses to check that training loss kept falling)")
-            else:
-                at = float(np.interp(es[i], bx, by)); fall = (at - end)/(abs(at) or 1e-12)
-                if fall > 0: found.append(head + f" while train loss fell {fall:.0%} ({at:.3f} → {end:.3f})")
-        if found and has_m:
-            found.append(f"eval {metric} went {em[i]:.3f} → {em[-1]:.3f} over the same evaluations")
-    if metric:
-        trm, evm = series(recs, 'train', metric)[1], series(recs, 'eval', metric)[1]
-        if len(trm) and len(evm):
-            stats['metric_gap'] = float(trm[-1] - evm[-1])
-            if trm[-1] - evm[-1] > gap_tol:
-                found.append(f"train {metric} {trm[-1]:.3f} ends {trm[-1] - evm[-1]:.3f} above eval {metric} "
-                             f"{evm[-1]:.3f} (limit {gap_tol:g})")
-    if found: return done('overfitting', found)
-
-    # 5. underfitting (needs the train curve)
-    if not enough_train:
-        return done('insufficient data', [f"only {len(ty)} finite train loss(es): underfitting and instability cannot be "
-                                          f"judged; the {len(ey)} evaluations show no overfitting"])
-    ev_note = ([f"eval loss went {ey[0]:.3f} → {ey[-1]:.3f}" + (f", eval {metric} {em[-1]:.3f} at the end" if has_m else '')]
-               if len(ey) else [])
-    if drop < min_drop: found.append(f"train loss fell only {drop:.0%} from its first quarter to its last ({start:.3f} → {end:.3f}; limit {min_drop:.0%})")
-    if chance_loss is not None and end >= (1 - min_drop)*chance_loss:
-        found.append(f"train loss ends at {end:.3f}, within {min_drop:.0%} of the chance level {chance_loss:.3f}")
-    if chance_loss is not None and len(ey) and ey[-1] >= (1 - min_drop)*chance_loss:
-        found.append(f"eval loss ends at {ey[-1]:.3f}, within {min_drop:.0%} of the chance level {chance_loss:.3f}: "
-                     "nothing learnt so far carries over to new data")
-    if found: return done('underfitting', found + ev_note)
-
-    # 6. healthy
-    found.append(f"train loss fell {drop:.0%} from its first quarter to its last ({start:.3f} → {end:.3f}), with no spike, rebound or wobble")
-    if enough_eval:
-        i = int(np.argmin(ey))
-        found.append(f"eval loss kept improving: its minimum {ey[i]:.3f} is the last evaluation ({_where(evr[i])})"
-                     if i == len(ey) - 1 else
-                     f"eval loss ended {stats['eval_rise']:.0%} above its minimum {ey[i]:.3f} at {_where(evr[i])}, "
-                     f"within the {overfit_rise:.0%} tolerance")
-    if has_m: found.append(f"final eval {metric}: {em[-1]:.3f}")
-    if len(by) >= 8 and (by[-2*q:-q].mean() - end)/scale > 0.05:
-        found.append(f"train loss is still falling in its last quarter ({by[-2*q:-q].mean():.3f} → {end:.3f}): "
-                     "more epochs may help")
-    return done('healthy', found)
+    c, stats, notes = measure(history, metric, th), {}, []
+    for kind, rule in RULES:
+        found = rule(c, th)
+        stats.update(found.stats); notes += found.notes
+        if found: return Diagnosis(kind, found.evidence + notes, list(REMEDIES[kind]), stats)
+    return Diagnosis('healthy', find_healthy(c, th).evidence + notes, list(REMEDIES['healthy']), stats)
