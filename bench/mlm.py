@@ -13,7 +13,7 @@ Each side is given what its own pipeline hands it, and does the whole job from t
 2. Whole-word masking, from the examples the DataLoader yields to a masked batch of tensors. The course's
    collator (`whole_word_masking_data_collator`, a per-token Python loop, then `default_data_collator`) gets
    Python-list rows from a default-format dataset; ftnb's vectorised `WholeWordCollator` gets the numpy row
-   views that `train_mlm`'s DataLoader (through `ftnb.mlm._ArrayRows`, a batch fetched straight from Arrow) and
+   views that `train_mlm`'s DataLoader (`ftnb.mlm.mlm_loader`'s dataset, a batch fetched straight from Arrow) and
    `fixed_eval_masks` (a `with_format('numpy')` map batch) hand it.
    Sizes: a training batch (64 chunks) and a `fixed_eval_masks` map batch (1,000 chunks). Target: >= 20x.
    Also shown: the same including the DataLoader's fetch of the rows from the dataset (`__getitems__`), ftnb
@@ -31,7 +31,7 @@ import torch
 
 from ftnb.core import default_checkpoint, set_seed
 from ftnb.data import movie_reviews
-from ftnb.mlm import mlm_tokenizer, tokenize_for_mlm, group_texts, whole_word_collator, _ArrayRows
+from ftnb.mlm import mlm_tokenizer, tokenize_for_mlm, group_texts, whole_word_collator, mlm_loader
 import datasets
 from transformers import DataCollatorForLanguageModeling, default_data_collator
 datasets.disable_progress_bars()
@@ -128,8 +128,8 @@ def main(n_reviews=1000, repeats=3, chunk_size=128):
     # the course's dataset stores None (not -1) as the word id of special tokens
     course_ds = chunks.map(lambda b: {'word_ids': [[None if w < 0 else w for w in r] for r in b['word_ids']]},
                            batched=True, load_from_cache_file=False)
-    ours_ds = _ArrayRows(chunks)               # what train_mlm's DataLoader fetches from (numpy rows)
     course_coll, our_coll = make_course_collator(tok, 0.2), whole_word_collator(tok, 0.2)
+    ours_ds = mlm_loader(chunks, our_coll).dataset   # what train_mlm's DataLoader fetches from (numpy rows)
     enc = tok(list(reviews.select(range(n_reviews))['text']), return_offsets_mapping=True, return_special_tokens_mask=True)
     off = group_texts({k: enc[k] for k in ('input_ids', 'attention_mask', 'offset_mapping', 'special_tokens_mask')},
                       chunk_size)

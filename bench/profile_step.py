@@ -16,7 +16,8 @@ from torch.profiler import profile, ProfilerActivity
 from ftnb.core import set_seed
 from ftnb.data import tokenize_pairs, make_loaders, padding_stats
 from ftnb.models import load_classifier
-from ftnb.loop import train
+from contextlib import suppress
+from ftnb.loop import train, stop_at, StopTraining
 
 GROUPS = [('matmul (linear layers, attention scores)', ('addmm', 'aten::mm', 'bmm', 'baddbmm', 'mkldnn_linear', 'aten::linear')),
           ('attention softmax / SDPA glue', ('softmax', 'scaled_dot_product', '_scaled_dot_product')),
@@ -49,11 +50,11 @@ def main():
            'ftnb (length-grouped, batch 32)': ftnb_pad['padded_tokens'] / ftnb_pad['examples']}
     print(f"real tokens per example {real:.1f}; padded tokens per example: " + ', '.join(f'{k} {v:.1f}' for k, v in tpe.items()))
     set_seed(42); model = load_classifier(ck, raw['train'].features['label'].names)
-    train(model, ftnb_dl, None, epochs=1, lr=1e-4, progress=False, stop_after=3)          # warm-up, not profiled
+    with suppress(StopTraining): train(model, ftnb_dl, None, epochs=1, lr=1e-4, progress=False, callbacks=[stop_at(3)])          # warm-up, not profiled
     set_seed(42); model = load_classifier(ck, raw['train'].features['label'].names)
     t0 = time.perf_counter()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        train(model, ftnb_dl, None, epochs=1, lr=1e-4, progress=False, stop_after=a.steps)
+        with suppress(StopTraining): train(model, ftnb_dl, None, epochs=1, lr=1e-4, progress=False, callbacks=[stop_at(a.steps)])
     wall = time.perf_counter() - t0
     ev = prof.key_averages()
     groups, ops = defaultdict(float), []

@@ -4,8 +4,9 @@
 
 # %% ../nbs/03_custom_loop.ipynb #6d1553ca
 from __future__ import annotations
-import os, json, math, time, random, shutil, warnings
+import json, math, time, random, warnings
 from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,12 +14,14 @@ import torch.nn.functional as F
 from torch.optim import AdamW
 from tqdm.auto import tqdm
 from transformers import get_scheduler
+from fastcore.basics import patch, store_attr
+from fastcore.meta import delegates
 from .core import *
 from .models import compute_metrics
 
 # %% auto #0
-__all__ = ['param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'save_checkpoint', 'load_checkpoint', 'train',
-           'tip_run']
+__all__ = ['param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state', 'save_checkpoint',
+           'load_checkpoint', 'StopTraining', 'stop_at', 'model_loss', 'Loop', 'train']
 
 # %% ../nbs/03_custom_loop.ipynb #689eb9f1
 def param_groups(model, # the model whose trainable parameters are grouped
@@ -52,47 +55,73 @@ def steps_per_epoch(n_batches:int, accum:int=1) -> int:
 # %% ../nbs/03_custom_loop.ipynb #33dab2d8
 class Runtime:
     "Plain single-process PyTorch: device, autocast, backward, clipping, gathering, printing, checkpoints."
-    def __init__(self, device=None, precision:str=None):
+    def __init__(self, device=None, # a torch device or its name; default `get_device()`
+                 precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision(device)`
+                ):
         self.device = torch.device(device) if device is not None else get_device()
         self.precision = check_precision(precision, self.device)  # chapter 00: fp16 only on CUDA
         self.scaler = torch.amp.GradScaler('cuda') if self.precision == 'fp16' else None
     is_main, num_processes = True, 1
     def prepare(self, model, optimizer, train_dl, eval_dl, scheduler):
+        "Make the five training objects ready for this runtime (here: move the model to the device)."
         return model.to(self.device), optimizer, train_dl, eval_dl, scheduler
-    def to_device(self, batch): return {k: v.to(self.device) for k, v in batch.items()}
+    def to_device(self, batch):
+        "The batch (a dict of tensors) on the device."
+        return {k: v.to(self.device) for k, v in batch.items()}
     def autocast(self):
+        "A context for the forward pass: autocast to bf16/fp16, or nothing under fp32."
         if self.precision == 'fp32': return nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16 if self.precision == 'bf16' else torch.float16)
-    def no_sync(self, model, sync:bool): return nullcontext()  # one process: nothing to synchronise
-    def backward(self, loss): (self.scaler.scale(loss) if self.scaler else loss).backward()
+    def no_sync(self, model, sync:bool):
+        "A context that skips the gradient all-reduce while accumulating (`sync=False`); one process: nothing to skip."
+        return nullcontext()
+    def backward(self, loss):
+        "Backpropagate `loss` (scaled by the GradScaler under fp16)."
+        (self.scaler.scale(loss) if self.scaler else loss).backward()
     def clip(self, model, optimizer, max_norm):
+        "Clip the gradients' global norm to `max_norm` (unscaling them first under fp16); return the norm before clipping."
         if self.scaler: self.scaler.unscale_(optimizer)
         return torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
     def step(self, optimizer):
+        "Step the optimizer (through the GradScaler under fp16, which skips a step whose gradients overflowed)."
         if self.scaler: self.scaler.step(optimizer); self.scaler.update()
         else: optimizer.step()
-    def gather(self, t): return t
-    def reduce_mean(self, x:float) -> float: return x
-    def unwrap(self, model): return model
-    def print(self, *a, **kw): print(*a, **kw)
-    def wait(self): pass
+    def gather(self, t):
+        "`t` (a tensor or a tuple of tensors) from every process, concatenated; one process: `t` itself."
+        return t
+    def reduce_mean(self, x:float) -> float:
+        "The mean of `x` over the processes; one process: `x` itself."
+        return x
+    def unwrap(self, model):
+        "The plain model inside whatever wrapper `prepare` put around it."
+        return model
+    def print(self, *a, **kw):
+        "Print once (on the main process)."
+        print(*a, **kw)
+    def wait(self):
+        "Wait until every process gets here; one process: return at once."
     def epoch_batches(self, dl, sampler, epoch:int, first:int, rng=None) -> tuple:
         "`(iterator, index of its first batch)` over epoch `epoch` of `dl` from batch `first`; restores `rng` when due."
         if sampler is not None:
             bs = getattr(dl, 'batch_size', None) or dl.batch_sampler.batch_size
             sampler.set_epoch(epoch, start=first * bs)
-        if rng is not None and not first: _set_rng_state(*rng)  # at an epoch boundary: before the iterator's seed draw
+        if rng is not None and not first: set_rng_state(*rng)  # at an epoch boundary: before the iterator's seed draw
         it = iter(dl)  # a DataLoader iterator draws its base seed from torch's RNG when it is created
-        if rng is not None and first: _set_rng_state(*rng)      # mid-epoch: after it
+        if rng is not None and first: set_rng_state(*rng)      # mid-epoch: after it
         return it, (first if sampler is not None else 0)       # other samplers start at 0: the loop skips `first`
     def save_state(self, path, model, optimizer, scheduler, state:dict):
+        "Write a checkpoint of the run to `path` (`save_checkpoint`, on the main process); every process waits for it."
         self.wait()
         if self.is_main: save_checkpoint(path, model, optimizer, scheduler, self, state)
         self.wait()
     def load_state(self, path, model, optimizer, scheduler) -> dict:
-        return load_checkpoint(path, model, optimizer, scheduler, self)  # also restores the RNG states
-    def extra_state(self): return {'scaler': self.scaler.state_dict()} if self.scaler else {}
+        "Load a `save_state` checkpoint into the objects, random states included; return its `state`."
+        return load_checkpoint(path, model, optimizer, scheduler, self)
+    def extra_state(self):
+        "What else a checkpoint must hold for this runtime: the GradScaler's state under fp16."
+        return {'scaler': self.scaler.state_dict()} if self.scaler else {}
     def load_extra_state(self, d):
+        "Restore what `extra_state` returned."
         if self.scaler and 'scaler' in d: self.scaler.load_state_dict(d['scaler'])
 
 # %% ../nbs/03_custom_loop.ipynb #6174e6af
@@ -100,37 +129,42 @@ class Runtime:
 def evaluate(model, # a classification model
              dl, # an eval DataLoader yielding batches with `labels`
              runtime:Runtime=None, # default: plain PyTorch on the model's device
-             metric_fn=compute_metrics, # (logits, labels) -> dict
+             metric_fn=compute_metrics, # `metric_fn((logits, labels)) -> dict`, on numpy arrays
             ) -> dict:
     "Loss (mean over examples) and metrics of `model` on `dl`."
     rt = runtime or Runtime(next(model.parameters()).device, 'fp32')
-    was_training = model.training
-    model.eval()
     logits, labels, losses = [], [], []
-    for batch in dl:
-        batch = rt.to_device(batch)
-        with rt.autocast(): out = model(**{k: v for k, v in batch.items() if k != 'labels'})
-        lg = out.logits.float()
-        loss = F.cross_entropy(lg, batch['labels'], reduction='none')
-        lg, y, loss = rt.gather((lg, batch['labels'], loss))
-        logits.append(lg.cpu()); labels.append(y.cpu()); losses.append(loss.cpu())
-    model.train(was_training)
+    with eval_mode(model):
+        for batch in dl:
+            batch = rt.to_device(batch)
+            with rt.autocast(): out = model(**{k: v for k, v in batch.items() if k != 'labels'})
+            lg = out.logits.float()
+            loss = F.cross_entropy(lg, batch['labels'], reduction='none')
+            lg, y, loss = rt.gather((lg, batch['labels'], loss))
+            logits.append(lg.cpu()); labels.append(y.cpu()); losses.append(loss.cpu())
     if not labels: raise ValueError("the eval DataLoader is empty: nothing to evaluate")
     logits, labels, losses = torch.cat(logits), torch.cat(labels), torch.cat(losses)
     return {'loss': losses.mean().item(), **metric_fn((logits.numpy(), labels.numpy())), 'n': len(labels)}
 
 # %% ../nbs/03_custom_loop.ipynb #867f9cfb
 def _rng_state():
+    "Python's and NumPy's random states, in a JSON-serialisable form."
     st = np.random.get_state()
     return {'python': [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
             'numpy': [st[0], st[1].tolist(), int(st[2]), int(st[3]), float(st[4])]}
 
 def _torch_rng_state():
+    "torch's CPU random state, and every CUDA device's when there is one."
     return {'cpu': torch.get_rng_state(), **({'cuda': torch.cuda.get_rng_state_all()} if torch.cuda.is_available() else {})}
 
-def _capture_rng(): return _rng_state(), _torch_rng_state()
+def capture_rng() -> tuple:
+    "The random states of Python, NumPy and torch now: `(python and numpy states, torch states)` for `set_rng_state`."
+    return _rng_state(), _torch_rng_state()
 
-def _set_rng_state(d, torch_state):
+def set_rng_state(d:dict, # Python's and NumPy's states: `capture_rng()[0]`, or its JSON round trip
+                  torch_state:dict, # torch's CPU (and CUDA) states: `capture_rng()[1]`
+                 ):
+    "Restore random states taken by `capture_rng` (or saved in a checkpoint): the same numbers are drawn again."
     p = d['python']; random.setstate((p[0], tuple(p[1]), p[2]))
     n = d['numpy']; np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), n[2], n[3], n[4]))
     torch.set_rng_state(torch_state['cpu'])
@@ -138,27 +172,29 @@ def _set_rng_state(d, torch_state):
 
 # %% ../nbs/03_custom_loop.ipynb #abdcb8d6
 def save_checkpoint(path, # the checkpoint folder to (re)write
-                    model, optimizer, scheduler, runtime:Runtime,
+                    model, # its weights go to model.safetensors (unwrapped by `runtime`)
+                    optimizer, # its state goes to optim.pt
+                    scheduler, # its state goes to optim.pt
+                    runtime:Runtime, # unwraps the model; its `extra_state()` goes to optim.pt
                     state:dict, # position and bookkeeping: step, epoch, batch, history, ...
                    ) -> Path:
-    "Write a complete training checkpoint atomically (temp folder, then rename) and return its path."
+    "Write a complete training checkpoint with `atomic_dir` (a unique temporary folder, renamed when complete); return its path."
     from safetensors.torch import save_model
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f'.tmp{os.getpid()}')
-    if tmp.exists(): shutil.rmtree(tmp)
-    tmp.mkdir()
-    save_model(runtime.unwrap(model), str(tmp/'model.safetensors'))
-    torch.save({'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(), **runtime.extra_state()}, tmp/'optim.pt')
-    torch.save(_torch_rng_state(), tmp/'rng.pt')
-    (tmp/'state.json').write_text(json.dumps({**state, 'rng': _rng_state()}))
-    old = path.with_name(path.name + '.old')
-    if path.exists(): os.replace(path, old)
-    os.replace(tmp, path)
-    if old.exists(): shutil.rmtree(old)
-    return path
+    with atomic_dir(path) as tmp:
+        save_model(runtime.unwrap(model), str(tmp/'model.safetensors'))
+        torch.save({'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(), **runtime.extra_state()}, tmp/'optim.pt')
+        torch.save(_torch_rng_state(), tmp/'rng.pt')
+        (tmp/'state.json').write_text(json.dumps({**state, 'rng': _rng_state()}))
+    return Path(path)
 
 # %% ../nbs/03_custom_loop.ipynb #8b7a20ce
-def load_checkpoint(path, model, optimizer=None, scheduler=None, runtime:Runtime=None, restore_rng:bool=True) -> dict:
+def load_checkpoint(path, # a folder written by `save_checkpoint`
+                    model, # receives the weights
+                    optimizer=None, # receives the optimizer state (None: not restored)
+                    scheduler=None, # receives the schedule's state (None: not restored)
+                    runtime:Runtime=None, # unwraps the model and receives its `extra_state`
+                    restore_rng:bool=True, # also restore the random states saved with it
+                   ) -> dict:
     "Load a checkpoint written by `save_checkpoint` into the given objects; return its `state` dict."
     from safetensors.torch import load_model
     path = Path(path)
@@ -177,142 +213,231 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, runtime:Runtime
     if optimizer is not None: optimizer.load_state_dict(opt['optimizer'])
     if scheduler is not None: scheduler.load_state_dict(opt['scheduler'])
     if runtime is not None: runtime.load_extra_state(opt)
-    if restore_rng: _set_rng_state(state['rng'], rng)
+    if restore_rng: set_rng_state(state['rng'], rng)
     return state
 
-# %% ../nbs/03_custom_loop.ipynb #2ae4b924
-def _position(step_in_epoch_batches, epoch, n_batches):
-    return epoch + step_in_epoch_batches / max(1, n_batches)
+# %% ../nbs/03_custom_loop.ipynb #f285dc08
+class StopTraining(Exception):
+    "Raise it from a callback to end a run at once, as if killed: `train` raises it on, with nothing evaluated or saved after it."
 
-# %% ../nbs/03_custom_loop.ipynb #5137a66c
-def train(model, # a model returning `.loss` when `labels` are in the batch
+def stop_at(step:int, # the last optimizer step to run
+           ):
+    "A callback that raises `StopTraining` once optimizer step `step` is done (to interrupt a run in tests and demos)."
+    def cb(s:int, history:History):
+        if s >= step: raise StopTraining(f"stopped after step {s}")
+    return cb
+
+# %% ../nbs/03_custom_loop.ipynb #92dee98e
+def model_loss(model, # a model that returns `.loss` when the batch has `labels`
+               batch:dict, # a batch of tensors on the device
+              ) -> tuple:
+    "The default loss hook: `(model(**batch).loss, 1)`, the model's own mean loss counted as one item."
+    return model(**batch).loss, 1
+
+# %% ../nbs/03_custom_loop.ipynb #2df47fe3
+class Loop:
+    "One training run: model, optimizer, schedule and runtime, the position (step, epoch, batch) and the `History`."
+    def __init__(self, model, # a model; `loss_fn(model, batch)` gives its loss (default: `model(**batch).loss`)
+                 train_dl, # training DataLoader (ftnb's samplers give exact resume)
+                 eval_dl=None, # evaluation DataLoader, or None
+                 epochs:float=3, # passes over `train_dl` (the course's 3); a fraction ends the run mid-epoch
+                 lr:float=5e-5, # peak learning rate (the course's 5e-5)
+                 weight_decay:float=0.01, # AdamW decay (not applied to biases / LayerNorm)
+                 scheduler:str='linear', # any transformers schedule name
+                 warmup:float=0.0, # warm-up: a fraction of all steps (< 1) or a number of steps (>= 1)
+                 max_norm:float=None, # clip gradients to this norm (None: no clipping)
+                 precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision`
+                 accum:int=1, # gradient accumulation steps
+                 eval_every:int=None, # also evaluate every N optimizer steps
+                 eval_first:bool=False, # also evaluate before the first step (not when resuming)
+                 log_every:int=None, # log the train loss every N optimizer steps (default ~20 per epoch)
+                 log_last:bool=False, # also log the train loss at the run's last step
+                 ckpt_dir=None, # folder for checkpoints (`ckpt_dir/last`); None: no checkpoints
+                 ckpt_every:int=None, # also checkpoint every N optimizer steps
+                 resume:bool=False, # continue from `ckpt_dir/last` if it exists
+                 patience:int=None, # early stopping: evaluations without eval-loss improvement
+                 on_nan:str='raise', # 'raise' or 'skip' a batch whose loss is NaN/inf
+                 seed:int=42, # seeds all RNGs (the samplers take theirs when they are built)
+                 device=None, # default `get_device()`
+                 runtime:Runtime=None, # plain PyTorch by default; chapter 04 passes an Accelerate runtime
+                 progress:bool=True, # show a tqdm bar
+                 loss_fn=model_loss, # `loss_fn(model, batch) -> (total, count)`: what is minimised (see `model_loss`)
+                 eval_fn=None, # `eval_fn(model, eval_dl, runtime) -> dict` with 'loss'; default `evaluate` with `metric_fn`
+                 metric_fn=compute_metrics, # metrics of the default `eval_fn`: `metric_fn((logits, labels)) -> dict`
+                 callbacks=(), # functions called as `cb(step, history)` after every optimizer step (see `StopTraining`)
+                ):
+        "Check the options, then build the runtime, optimizer and schedule (nothing is trained until `fit`)."
+        if on_nan not in ('raise', 'skip'): raise ValueError(f"on_nan must be 'raise' or 'skip', got {on_nan!r}")
+        if patience is not None and eval_dl is None: raise ValueError("patience needs an eval_dl to measure improvement")
+        if eval_first and eval_dl is None: raise ValueError("eval_first needs an eval_dl")
+        if (resume or ckpt_every) and ckpt_dir is None: raise ValueError("resume/ckpt_every need a ckpt_dir")
+        store_attr('max_norm,accum,eval_every,eval_first,log_last,ckpt_every,resume,patience,on_nan,progress,loss_fn,callbacks')
+        self.rt = runtime or Runtime(device, precision)
+        set_seed(seed)
+        self.eval_fn = eval_fn or partial(evaluate, metric_fn=metric_fn)
+        sampler = getattr(train_dl, 'batch_sampler', None)  # ftnb's length-grouped batches, or its per-example sampler
+        sampler = sampler if hasattr(sampler, 'set_epoch') else getattr(train_dl, 'sampler', None)
+        self.sampler = sampler if hasattr(sampler, 'set_epoch') else None  # None: resume skips batches, order not exact
+        opt = adamw(model, lr, weight_decay)
+        n = max(1, round(epochs * steps_per_epoch(len(train_dl), accum)))  # the schedule counts global steps (chapter 04)
+        sched = get_scheduler(scheduler, opt, num_warmup_steps=int(warmup if warmup >= 1 else warmup * n), num_training_steps=n)
+        self.model, self.opt, self.train_dl, self.eval_dl, self.sched = self.rt.prepare(model, opt, train_dl, eval_dl, sched)
+        self.n_batches = len(self.train_dl)  # after prepare: batches per process
+        spe = steps_per_epoch(self.n_batches, accum)
+        self.total, self.n_epochs, self.log_every = max(1, round(epochs * spe)), math.ceil(epochs), log_every or max(1, spe // 20)
+        self.last = Path(ckpt_dir)/'last' if ckpt_dir else None
+        self.step = self.epoch = self.batch = self.samples = self.run_n = self.bad = 0
+        self.run_loss, self.elapsed, self.t0, self.best_loss = 0.0, 0.0, time.perf_counter(), math.inf
+        self.best_state = self.rng_pending = None
+        self.hist, self.stop, self.bar = History(), False, tqdm(disable=True)
+
+    @property
+    def seconds(self) -> float:
+        "Training time so far: this process's, plus that of the runs it resumed."
+        return self.elapsed + time.perf_counter() - self.t0
+
+# %% ../nbs/03_custom_loop.ipynb #524c7244
+@patch
+def micro_step(self:Loop, i:int, # the batch's index in its epoch
+               batch:dict, # a training batch
+              ) -> bool:
+    "Forward and backward one micro-batch, scaled by its accumulation window; True when the window is complete."
+    start = (i // self.accum) * self.accum
+    window = min(self.accum, self.n_batches - start)  # the epoch's last window may be shorter
+    sync = i + 1 - start >= window                     # the window's last micro-batch: synchronise and step
+    batch = self.rt.to_device(batch)
+    with self.rt.no_sync(self.model, sync):
+        with self.rt.autocast(): total, count = self.loss_fn(self.model, batch)
+        loss = total / count if count else None
+        ok = loss is not None and bool(torch.isfinite(loss))
+        if ok: self.rt.backward(loss / window)
+    if not ok: return self.skip_batch(i, loss)
+    self.run_loss += float(total.detach()); self.run_n += count
+    self.samples += len(next(iter(batch.values()))) * self.rt.num_processes
+    return sync
+
+@patch
+def skip_batch(self:Loop, i:int, # the batch's index in its epoch
+               loss, # its non-finite loss, or None when it had nothing to score
+              ) -> bool:
+    "Drop a batch (and its window's gradients), or raise on a non-finite loss under `on_nan='raise'`; returns False."
+    if loss is not None and self.on_nan == 'raise':
+        raise FloatingPointError(f"loss became {loss.item()} at step {self.step + 1} (epoch {self.epoch}, batch {i}); "
+                                 f"lower the lr, clip gradients (max_norm) or use on_nan='skip'"
+                                 + (f"; the last good checkpoint is {self.last}" if self.last and self.last.exists() else ''))
+    self.opt.zero_grad()
+    return False
+
+# %% ../nbs/03_custom_loop.ipynb #57ab5dd7
+@patch
+def opt_step(self:Loop):
+    "Clip the gradients (with `max_norm`), step the optimizer and the schedule, zero the gradients, count the step."
+    if self.max_norm is not None: self.rt.clip(self.model, self.opt, self.max_norm)
+    self.rt.step(self.opt); self.sched.step(); self.opt.zero_grad()
+    self.step += 1; self.bar.update(1)
+
+# %% ../nbs/03_custom_loop.ipynb #7c9a6234
+@patch
+def log_train(self:Loop, pos:float, # the position in epochs
+             ) -> dict:
+    "Record the mean training loss since the last record (averaged over processes); return the record."
+    loss = self.rt.reduce_mean(self.run_loss / self.run_n)
+    rec = self.hist.log('train', self.step, pos, loss=loss, lr=self.sched.get_last_lr()[0], samples=self.samples,
+                        seconds=self.seconds)
+    self.bar.set_postfix(loss=f'{loss:.4f}'); self.run_loss, self.run_n = 0.0, 0
+    return rec
+
+# %% ../nbs/03_custom_loop.ipynb #7ed496c5
+@patch
+def run_eval(self:Loop, pos:float, # the position in epochs
+            ) -> dict:
+    "Evaluate, record an `eval` entry and track the best eval loss (and, under `patience`, the best weights)."
+    m = self.eval_fn(self.model, self.eval_dl, self.rt); m.pop('n', None)
+    self.hist.log('eval', self.step, pos, samples=self.samples, seconds=self.seconds, **m)
+    if m['loss'] < self.best_loss - 1e-12:
+        self.best_loss, self.bad = m['loss'], 0
+        if self.patience is not None:
+            self.best_state = {k: v.detach().cpu().clone() for k, v in self.rt.unwrap(self.model).state_dict().items()}
+    else: self.bad += 1
+    return m
+
+# %% ../nbs/03_custom_loop.ipynb #4643f898
+@patch
+def checkpoint(self:Loop):
+    "Save the run (weights, optimizer, schedule, random states, position, running loss, `History`) to `ckpt_dir/last`."
+    self.rt.save_state(self.last, self.model, self.opt, self.sched, dict(
+        step=self.step, epoch=self.epoch, batch=self.batch, samples=self.samples, seconds=self.seconds,
+        run_loss=self.run_loss, run_n=self.run_n, history=list(self.hist), best_loss=self.best_loss, bad=self.bad))
+
+@patch
+def restore(self:Loop):
+    "Continue from `ckpt_dir/last`: weights, optimizer, schedule, position, `History`, random states."
+    st = self.rt.load_state(self.last, self.model, self.opt, self.sched)
+    self.step, self.epoch, self.batch, self.samples, self.elapsed = st['step'], st['epoch'], st['batch'], st['samples'], st['seconds']
+    self.hist = History()
+    for r in st['history']: self.hist.log(**r)
+    self.run_loss, self.run_n = st.get('run_loss', 0.0), st.get('run_n', 0)  # the train loss since the last record
+    self.best_loss, self.bad = st.get('best_loss', math.inf), st.get('bad', 0)
+    self.rng_pending = capture_rng()  # restored by `epoch_batches` once the epoch's iterator exists
+    if self.sampler is None:
+        warnings.warn("the train DataLoader's sampler has no set_epoch(epoch, start): resume skips batches, "
+                      "but the data order after resuming is not guaranteed to match")
+
+# %% ../nbs/03_custom_loop.ipynb #f6cb7679
+@patch
+def after_step(self:Loop):
+    "After an optimizer step: the callbacks, then the train record, evaluation and checkpoint that are due."
+    for cb in self.callbacks: cb(self.step, self.hist)
+    pos = self.epoch + self.batch / max(1, self.n_batches)
+    if self.run_n and (self.step % self.log_every == 0 or (self.log_last and self.step >= self.total)): self.log_train(pos)
+    mid = self.batch < self.n_batches and self.step < self.total  # the end of an epoch (or of the run) does both anyway
+    if mid and self.eval_every and self.eval_dl is not None and self.step % self.eval_every == 0: self.run_eval(pos)
+    if mid and self.ckpt_every and self.step % self.ckpt_every == 0: self.checkpoint()
+
+# %% ../nbs/03_custom_loop.ipynb #c2a8a4cf
+@patch
+def one_epoch(self:Loop):
+    "Train on the rest of epoch `epoch`; then evaluate, checkpoint and check early stopping."
+    first = self.batch
+    if not first: self.run_loss, self.run_n = 0.0, 0  # a new epoch starts a new running mean (a resumed one keeps it)
+    self.opt.zero_grad()
+    it, i0 = self.rt.epoch_batches(self.train_dl, self.sampler, self.epoch, first, self.rng_pending)
+    self.rng_pending = None
+    for i, batch in enumerate(it, start=i0):  # ftnb's samplers start at `first`; with others we skip up to it
+        if i < first: continue
+        self.batch = i + 1
+        if not self.micro_step(i, batch): continue  # keep accumulating (or the batch was dropped)
+        self.opt_step()
+        self.after_step()
+        if self.step >= self.total: break
+    if self.step < self.total or self.batch >= self.n_batches: self.epoch, self.batch = self.epoch + 1, 0
+    if self.eval_dl is not None: self.run_eval(self.epoch + self.batch / max(1, self.n_batches))
+    if self.last is not None: self.checkpoint()
+    if self.patience is not None and self.bad >= self.patience:
+        self.rt.print(f"early stopping after epoch {self.epoch}: eval loss has not improved for {self.patience} evaluation(s)")
+        self.stop = True
+
+# %% ../nbs/03_custom_loop.ipynb #bff5f3d1
+@patch
+def fit(self:Loop) -> History:
+    "Train to the end (after resuming, when asked); under `patience` restore the best weights; return the `History`."
+    self.t0 = time.perf_counter()
+    if self.resume and self.last.exists(): self.restore()
+    elif self.eval_first: self.run_eval(0.0)
+    self.bar = tqdm(total=self.total, initial=self.step, disable=not (self.progress and self.rt.is_main), desc='train')
+    self.model.train()
+    try:
+        while self.epoch < self.n_epochs and self.step < self.total and not self.stop: self.one_epoch()
+    finally: self.bar.close()
+    if self.best_state is not None: self.rt.unwrap(self.model).load_state_dict(self.best_state)
+    return self.hist
+
+# %% ../nbs/03_custom_loop.ipynb #d2e9c102
+@delegates(Loop)
+def train(model, # a model returning `.loss` when `labels` are in the batch (or see `loss_fn`)
           train_dl, # training DataLoader (ftnb's sampler gives exact resume)
           eval_dl=None, # evaluation DataLoader, or None
-          epochs:int=3, lr:float=5e-5, # the course's defaults
-          weight_decay:float=0.01, # AdamW decay (not applied to biases / LayerNorm)
-          scheduler:str='linear', # any transformers schedule name
-          warmup:float=0.0, # warm-up, as a fraction of all steps
-          max_norm:float=None, # clip gradients to this norm (None: no clipping)
-          precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision`
-          accum:int=1, # gradient accumulation steps
-          eval_every:int=None, # also evaluate every N optimizer steps
-          log_every:int=None, # log the train loss every N optimizer steps (default ~20 per epoch)
-          ckpt_dir=None, # folder for checkpoints (`ckpt_dir/last`); None: no checkpoints
-          ckpt_every:int=None, # also checkpoint every N optimizer steps
-          resume:bool=False, # continue from `ckpt_dir/last` if it exists
-          patience:int=None, # early stopping: evaluations without eval-loss improvement
-          on_nan:str='raise', # 'raise' or 'skip' a batch whose loss is NaN/inf
-          seed:int=42, # seeds all RNGs and the sampler
-          device=None, # default `get_device()`
-          runtime:Runtime=None, # plain PyTorch by default; chapter 04 passes an Accelerate runtime
-          progress:bool=True, # show a tqdm bar
-          metric_fn=compute_metrics,
-          callbacks=(), # functions called as `cb(step, history)` after every optimizer step
-          stop_after:int=None, # stop (as if killed) after this many optimizer steps: for resume tests
+          **kwargs, # `Loop`'s options: epochs, lr, precision, accum, max_norm, ckpt_dir, resume, patience, ...
          ) -> History:
     "Train `model` with the course's loop plus accumulation, clipping, AMP, checkpoints and early stopping; return its `History`."
-    if on_nan not in ('raise', 'skip'): raise ValueError(f"on_nan must be 'raise' or 'skip', got {on_nan!r}")
-    if patience is not None and eval_dl is None: raise ValueError("patience needs an eval_dl to measure improvement")
-    if (resume or ckpt_every) and ckpt_dir is None: raise ValueError("resume/ckpt_every need a ckpt_dir")
-    set_seed(seed)
-    rt = runtime or Runtime(device, precision)
-    sampler = getattr(train_dl, 'batch_sampler', None)
-    sampler = sampler if hasattr(sampler, 'set_epoch') else getattr(train_dl, 'sampler', None)
-    exact = hasattr(sampler, 'set_epoch')
-    sampler = sampler if exact else None
-    optimizer = adamw(model, lr, weight_decay)
-    n_batches = len(train_dl)
-    spe = steps_per_epoch(n_batches, accum)
-    total = epochs * spe
-    sched = get_scheduler(scheduler, optimizer, num_warmup_steps=int(warmup * total), num_training_steps=total)
-    model, optimizer, train_dl, eval_dl, sched = rt.prepare(model, optimizer, train_dl, eval_dl, sched)
-    n_batches = len(train_dl)  # after prepare: batches per process (the schedule keeps the global count: see chapter 04)
-    spe = steps_per_epoch(n_batches, accum)
-    total = epochs * spe
-    log_every = log_every or max(1, spe // 20)
-    hist, step, start_epoch, start_batch, samples, elapsed = History(), 0, 0, 0, 0, 0.0
-    best = {'loss': math.inf, 'state': None, 'bad': 0}
-    rng_pending = None
-    last = Path(ckpt_dir)/'last' if ckpt_dir else None
-    if resume and last.exists():
-        st = rt.load_state(last, model, optimizer, sched)
-        step, start_epoch, start_batch, samples, elapsed = st['step'], st['epoch'], st['batch'], st['samples'], st['seconds']
-        hist = History(); [hist.log(**r) for r in st['history']]
-        best.update(loss=st.get('best_loss', math.inf), bad=st.get('bad', 0))
-        rng_pending = _capture_rng()  # restored by `epoch_batches` once the epoch's iterator exists
-        if not exact: warnings.warn("the train DataLoader's sampler has no set_epoch(epoch, start): resume skips batches, "
-                                    "but the data order after resuming is not guaranteed to match")
-    def checkpoint(epoch, batch):
-        rt.save_state(last, model, optimizer, sched, dict(step=step, epoch=epoch, batch=batch, samples=samples,
-                      seconds=elapsed + time.perf_counter() - t0, history=list(hist), best_loss=best['loss'], bad=best['bad']))
-    def run_eval(epoch_pos):
-        m = evaluate(model, eval_dl, rt, metric_fn); m.pop('n')
-        hist.log('eval', step, epoch_pos, samples=samples, seconds=elapsed + time.perf_counter() - t0, **m)
-        if m['loss'] < best['loss'] - 1e-12:
-            best.update(loss=m['loss'], bad=0)
-            if patience is not None: best['state'] = {k: v.detach().cpu().clone() for k, v in rt.unwrap(model).state_dict().items()}
-        else: best['bad'] += 1
-        return m
-    t0 = time.perf_counter()
-    bar = tqdm(total=total, initial=step, disable=not (progress and rt.is_main), desc='train')
-    model.train()
-    stopped = False
-    for epoch in range(start_epoch, epochs):
-        first = start_batch if epoch == start_epoch else 0  # batches of this epoch already done
-        run_loss, run_n = 0.0, 0
-        optimizer.zero_grad()
-        it, i0 = rt.epoch_batches(train_dl, sampler, epoch, first, rng_pending); rng_pending = None
-        for i, batch in enumerate(it, start=i0):  # ftnb's sampler starts at `first`; others are skipped
-            if i < first: continue
-            win_start = (i // accum) * accum
-            window = min(accum, n_batches - win_start)
-            sync = i + 1 - win_start >= window  # the window's last micro-batch: synchronise gradients and step
-            batch = rt.to_device(batch)
-            with rt.no_sync(model, sync):
-                with rt.autocast(): loss = model(**batch).loss
-                if torch.isfinite(loss): rt.backward(loss / window)
-            if not torch.isfinite(loss):
-                if on_nan == 'raise':
-                    bar.close()
-                    raise FloatingPointError(f"loss became {loss.item()} at step {step + 1} (epoch {epoch}, batch {i}); "
-                                             f"lower the lr, clip gradients (max_norm) or use on_nan='skip'"
-                                             + (f"; the last good checkpoint is {last}" if last and last.exists() else ''))
-                optimizer.zero_grad(); continue
-            run_loss += loss.item(); run_n += 1
-            samples += batch['input_ids'].shape[0] * rt.num_processes
-            if not sync: continue  # keep accumulating
-            if max_norm is not None: rt.clip(model, optimizer, max_norm)
-            rt.step(optimizer); sched.step(); optimizer.zero_grad()
-            step += 1; bar.update(1)
-            for cb in callbacks: cb(step, hist)
-            pos = _position(i + 1, epoch, n_batches)
-            if step % log_every == 0 and run_n:
-                l = rt.reduce_mean(run_loss / run_n)
-                hist.log('train', step, pos, loss=l, lr=sched.get_last_lr()[0], samples=samples, seconds=elapsed + time.perf_counter() - t0)
-                bar.set_postfix(loss=f'{l:.4f}'); run_loss, run_n = 0.0, 0
-            if eval_every and eval_dl is not None and step % eval_every == 0 and (i + 1) < n_batches: run_eval(pos)
-            if ckpt_every and step % ckpt_every == 0 and (i + 1) < n_batches: checkpoint(epoch, i + 1)
-            if stop_after and step >= stop_after: stopped = True; break
-        if stopped: break
-        if eval_dl is not None: run_eval(float(epoch + 1))
-        if last is not None: checkpoint(epoch + 1, 0)
-        if patience is not None and best['bad'] >= patience:
-            rt.print(f"early stopping after epoch {epoch + 1}: eval loss has not improved for {patience} evaluation(s)")
-            break
-    bar.close()
-    if patience is not None and best['state'] is not None: rt.unwrap(model).load_state_dict(best['state'])
-    return hist
-
-# %% ../nbs/03_custom_loop.ipynb #5a8f4bea
-def tip_run(checkpoint, tok_ds, tokenizer, n_train:int, batch_size:int=8, label_names=None, **kw) -> dict:
-    "Train a fresh classifier for one epoch on `n_train` examples with `train(**kw)`; return speed and metrics."
-    from ftnb.data import make_loaders
-    from ftnb.models import load_classifier
-    ds = dict(tok_ds); ds['train'] = tok_ds['train'].select(range(min(n_train, len(tok_ds['train']))))
-    tdl, edl = make_loaders(ds, tokenizer, batch_size=batch_size)
-    set_seed(kw.get('seed', 42))
-    m = load_classifier(checkpoint, label_names or tok_ds['train'].features['labels'].names)
-    t0 = time.perf_counter()
-    h = train(m, tdl, edl, epochs=1, progress=False, **kw)
-    secs = time.perf_counter() - t0
-    return {'samples/s': len(ds['train']) / secs, 'evals': len(h.eval), 'val_loss': h.eval[-1]['loss'], 'val_accuracy': h.eval[-1]['accuracy']}
+    return Loop(model, train_dl, eval_dl, **kwargs).fit()

@@ -4,21 +4,24 @@
 
 # %% ../nbs/06_mlm_adaptation.ipynb #ebffa6f1
 from __future__ import annotations
-import os, gc, json, math, time, html, shutil, hashlib, tempfile, itertools, dataclasses
+import os, json, math, time, html, hashlib, itertools, dataclasses
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 import transformers
 from datasets import Dataset
+from fastcore.meta import delegates
 from transformers import AutoTokenizer, AutoModelForMaskedLM, DataCollatorForLanguageModeling, default_data_collator
 from .core import *
-from .loop import adamw
+from .data import PairSampler
+from .loop import Loop, Runtime, steps_per_epoch
 
 # %% auto #0
 __all__ = ['mlm_tokenizer', 'tokenize_for_mlm', 'group_texts', 'max_model_length', 'chunk_corpus', 'WholeWordCollator',
-           'whole_word_collator', 'fixed_eval_masks', 'masked_loss_sum', 'eval_loss', 'perplexity', 'train_mlm',
-           'head_report', 'general_prose', 'body_features', 'warm_start_mlm_head', 'fill_mask', 'adapt']
+           'whole_word_collator', 'fixed_eval_masks', 'masked_loss_sum', 'perplexity', 'evaluate_mlm', 'TorchShuffle',
+           'mlm_loader', 'train_mlm', 'head_report', 'general_prose', 'body_features', 'warm_start_mlm_head',
+           'fill_mask', 'adapt']
 
 # %% ../nbs/06_mlm_adaptation.ipynb #1cb80025
 def _progress() -> bool:
@@ -241,32 +244,28 @@ def _as_loader(data, batch_size):
     if isinstance(data, torch.utils.data.DataLoader): return data
     return torch.utils.data.DataLoader(data.with_format('torch'), batch_size=batch_size, collate_fn=default_data_collator)
 
-@torch.no_grad()
-def eval_loss(model, # an `AutoModelForMaskedLM`
-              data, # a DataLoader of masked batches, or a dataset from `fixed_eval_masks`
-              batch_size:int=32, # when `data` is a dataset
-             ) -> tuple:
-    "(token-weighted mean masked-LM loss, number of scored tokens) over `data`."
-    was_training = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    total, n = 0.0, 0
-    try:
-        for batch in _as_loader(data, batch_size):
-            s, k = masked_loss_sum(model, {k: v.to(dev) for k, v in batch.items()})
-            total += float(s); n += k
-    finally: model.train(was_training)
-    if n == 0: raise ValueError("no scored tokens in the evaluation data: every label is -100")
-    return total / n, n
-
-def perplexity(model, # an `AutoModelForMaskedLM`
-               data, # a DataLoader of masked batches, or a dataset from `fixed_eval_masks`
-               batch_size:int=32, # when `data` is a dataset
+def perplexity(loss:float, # a mean cross-entropy in nats, e.g. the token-weighted masked-LM loss
               ) -> float:
-    "exp of the token-weighted mean masked-LM loss over `data`; `inf` on overflow."
-    loss, _ = eval_loss(model, data, batch_size)
+    "exp(`loss`): the perplexity; `inf` when it overflows a float."
     try: return math.exp(loss)
-    except OverflowError: return float('inf')
+    except OverflowError: return math.inf
+
+@torch.no_grad()
+def evaluate_mlm(model, # an `AutoModelForMaskedLM`
+                 data, # a DataLoader of masked batches, or a dataset from `fixed_eval_masks`
+                 runtime:Runtime=None, # device, autocast and the mean over processes; default: the model's device, fp32
+                 batch_size:int=32, # when `data` is a dataset
+                ) -> dict:
+    "The token-weighted mean masked-LM `loss` over `data`, its `perplexity`, and `n`, the number of scored tokens."
+    rt = runtime or Runtime(next(model.parameters()).device, 'fp32')
+    total, n = 0.0, 0
+    with eval_mode(model):
+        for batch in _as_loader(data, batch_size):
+            with rt.autocast(): s, k = masked_loss_sum(model, rt.to_device(batch))
+            total += float(s); n += k
+    total, n = rt.reduce_mean(total), rt.reduce_mean(n)  # means over processes: their ratio is the overall mean
+    if n == 0: raise ValueError("no scored tokens in the evaluation data: every label is -100")
+    return {'loss': total / n, 'perplexity': perplexity(total / n), 'n': round(n * rt.num_processes)}
 
 # %% ../nbs/06_mlm_adaptation.ipynb #dec4c98c
 def _uniform_rows(col):
@@ -291,65 +290,63 @@ class _ArrayRows(torch.utils.data.Dataset):
         if any(v is None for v in cols.values()): return self.np.__getitems__(list(idx))  # ragged: datasets' formatter
         return [{k: v[i] for k, v in cols.items()} for i in range(len(idx))]
 
+# %% ../nbs/06_mlm_adaptation.ipynb #62738eec
+class TorchShuffle(PairSampler):
+    "Epoch `e` visits the `e`-th `torch.randperm(n)` of a generator seeded with `seed`; resumable mid-epoch (`set_epoch`)."
+    def __init__(self, n:int, # number of examples
+                 seed:int=42, # the generator's seed
+                 loader:bool=False, # True: the order of `DataLoader(shuffle=True, generator=torch.Generator().manual_seed(seed))`
+                ):
+        super().__init__(n, seed)
+        self.loader = loader
+
+    def order(self) -> np.ndarray:
+        "All indices of the current epoch, in the order they are visited."
+        g = torch.Generator().manual_seed(self.seed)
+        for e in range(self.epoch + 1):
+            if self.loader: torch.empty((), dtype=torch.int64).random_(generator=g)  # the DataLoader's base-seed draw
+            perm = torch.randperm(self.n, generator=g)
+            if self.loader and e < self.epoch: torch.randperm(self.n, generator=g)  # RandomSampler's draw at an epoch's end
+        return perm.numpy()
+
+def mlm_loader(ds:Dataset, # chunks to train on
+               collator, # masks each batch
+               batch_size:int=32, # chunks per batch
+               seed:int=42, # the shuffling seed
+              ) -> torch.utils.data.DataLoader:
+    "Shuffled, resumable training batches of `ds`, masked by `collator` (a last partial batch is dropped when there is a full one)."
+    keep = _MODEL_COLS + (('word_ids',) if getattr(collator, 'uses_word_ids', False) else ())
+    ds = ds.remove_columns([c for c in ds.column_names if c not in keep])
+    return torch.utils.data.DataLoader(_ArrayRows(ds), batch_size=batch_size, sampler=TorchShuffle(len(ds), seed, loader=True),
+                                       collate_fn=collator, drop_last=len(ds) > batch_size, generator=torch.Generator())
+
 # %% ../nbs/06_mlm_adaptation.ipynb #e2da69eb
+@delegates(Loop, but=['eval_dl', 'eval_first', 'log_last', 'loss_fn', 'eval_fn', 'metric_fn'])
 def train_mlm(model, # an `AutoModelForMaskedLM`; parameters with requires_grad=False stay frozen
               train_ds:Dataset, # chunks to train on
               collator, # masks each training batch
-              eval_ds:Dataset=None, # a `fixed_eval_masks` dataset, evaluated before training and after each epoch
+              eval_ds:Dataset=None, # a `fixed_eval_masks` dataset, evaluated before training, after each epoch and at the end
               epochs:float=1, # passes over `train_ds` (ignored when `max_steps` is given)
               max_steps:int=None, # stop after this many optimizer steps
-              batch_size:int=32, # chunks per step
+              batch_size:int=32, # chunks per batch
               lr:float=5e-5, # peak learning rate
               weight_decay:float=0.01, # AdamW weight decay
-              warmup:float=0.0, # fraction of the steps spent warming up
+              warmup:float=0.0, # warm-up: a fraction of the steps (< 1) or a number of steps (>= 1)
               seed:int=42, # shuffling and masking seed
               log_every:int=10, # steps between training-loss records
-              history:History=None, # records are appended here
+              **kwargs, # more of chapter 03's `Loop` options: precision, max_norm, accum, ckpt_dir, ckpt_every, resume, callbacks, ...
              ) -> History:
-    "Train `model` in place on masked-LM batches; return a `History` with train loss and eval perplexity."
-    from transformers import get_scheduler
-    from tqdm.auto import tqdm
-    set_seed(seed)
-    history = History() if history is None else history
-    dev = next(model.parameters()).device
-    keep = _MODEL_COLS + (('word_ids',) if getattr(collator, 'uses_word_ids', False) else ())
-    train_ds = train_ds.remove_columns([c for c in train_ds.column_names if c not in keep])
-    # numpy rows: the DataLoader hands the collator array views of one fetched batch, not Python int lists
-    dl = torch.utils.data.DataLoader(_ArrayRows(train_ds), batch_size=batch_size, shuffle=True, collate_fn=collator,
-                                     generator=torch.Generator().manual_seed(seed), drop_last=len(train_ds) > batch_size)
+    "Train `model` in place on masked-LM batches with chapter 03's loop; return a `History` with train loss and eval perplexity."
+    dl = mlm_loader(train_ds, collator, batch_size, seed)
     if len(dl) == 0: raise ValueError("train_ds is empty")
-    total = max_steps or max(1, round(epochs * len(dl)))
     if not any(p.requires_grad for p in model.parameters()): raise ValueError("the model has no trainable parameters")
-    opt = adamw(model, lr, weight_decay)
-    sched = get_scheduler('linear', opt, num_warmup_steps=int(warmup * total), num_training_steps=total)
-    t0, step, samples = time.perf_counter(), 0, 0
-    def evaluate():
-        if eval_ds is None: return
-        loss, _ = eval_loss(model, eval_ds, batch_size)
-        ppl = math.exp(loss) if loss < 700 else float('inf')
-        history.log('eval', step, step / len(dl), loss=loss, perplexity=ppl, samples=samples,
-                    seconds=time.perf_counter() - t0)
-    evaluate()
-    model.train()
-    run_loss, run_n = 0.0, 0
-    bar = tqdm(total=total, desc='train', leave=False, disable=not _progress())
-    while step < total:
-        for batch in dl:
-            s, n = masked_loss_sum(model, {k: v.to(dev) for k, v in batch.items()})
-            if n == 0: continue
-            (s / n).backward()
-            opt.step(); sched.step(); opt.zero_grad()
-            step += 1; samples += len(batch['input_ids']); bar.update(1)
-            run_loss += float(s.detach()); run_n += n
-            if step % log_every == 0 or step == total:
-                history.log('train', step, step / len(dl), loss=run_loss / run_n, lr=sched.get_last_lr()[0],
-                            samples=samples, seconds=time.perf_counter() - t0)
-                run_loss, run_n = 0.0, 0
-            if step % len(dl) == 0 or step == total: evaluate(); model.train()
-            if step >= total: break
-    bar.close()
+    if max_steps: epochs = max_steps / steps_per_epoch(len(dl), kwargs.get('accum', 1))
+    ev = None if eval_ds is None else _as_loader(eval_ds, batch_size)
+    kwargs.setdefault('progress', _progress())
+    hist = Loop(model, dl, ev, epochs=epochs, lr=lr, weight_decay=weight_decay, warmup=warmup, seed=seed, log_every=log_every,
+                loss_fn=masked_loss_sum, eval_fn=evaluate_mlm, eval_first=ev is not None, log_last=True, **kwargs).fit()
     model.eval()
-    return history
+    return hist
 
 # %% ../nbs/06_mlm_adaptation.ipynb #5f9851a3
 def head_report(checkpoint:str) -> dict:
@@ -395,16 +392,82 @@ def body_features(model, # an `AutoModelForMaskedLM`
                   batch_size:int=32, # chunks per forward pass
                  ) -> tuple:
     "(hidden states, labels) of the encoder body at the masked positions of `masked`."
-    was = model.training; model.eval()
+    from tqdm.auto import tqdm
     dev = next(model.parameters()).device
     hs, ys = [], []
-    from tqdm.auto import tqdm
-    for batch in tqdm(_as_loader(masked, batch_size), desc='body features', leave=False, disable=not _progress()):
-        batch = {k: v.to(dev) for k, v in batch.items()}
-        lab = batch.pop('labels'); sel = lab != -100
-        hs.append(model.base_model(**batch)[0][sel]); ys.append(lab[sel])
-    model.train(was)
+    with eval_mode(model):
+        for batch in tqdm(_as_loader(masked, batch_size), desc='body features', leave=False, disable=not _progress()):
+            batch = {k: v.to(dev) for k, v in batch.items()}
+            lab = batch.pop('labels'); sel = lab != -100
+            hs.append(model.base_model(**batch)[0][sel]); ys.append(lab[sel])
     return torch.cat(hs), torch.cat(ys)
+
+def _save_mlm(model, tokenizer, out, history:History=None):
+    "Save a masked LM for `from_pretrained` into `out` (config + safetensors: any process can), its tokenizer and history."
+    from safetensors.torch import save_model
+    out = Path(out)
+    model.config.architectures = [type(model).__name__]
+    model.config.save_pretrained(out)
+    save_model(model, str(out/'model.safetensors'), metadata={'format': 'pt'})  # tied weights are stored once
+    tokenizer.save_pretrained(out)
+    if history is not None: history.to_json(out/'history.json')
+
+# %% ../nbs/06_mlm_adaptation.ipynb #de7ab788
+class _Features(torch.utils.data.Dataset):
+    "Cached (hidden state, label) pairs, fetched a whole batch at a time as `{'hidden', 'labels'}`."
+    def __init__(self, hidden, labels): self.hidden, self.labels = hidden, labels
+    def __len__(self): return len(self.labels)
+    def __getitems__(self, idx):
+        idx = torch.as_tensor(idx)
+        return {'hidden': self.hidden[idx], 'labels': self.labels[idx]}
+
+def _whole_batch(batch): return batch  # `_Features` already returns whole batches
+
+def _head_loss(model, batch:dict) -> tuple:
+    "The warm start's loss hook: the head alone on cached body outputs, `(mean cross-entropy, 1)`."
+    return F.cross_entropy(_mlm_head(model)(batch['hidden']).float(), batch['labels']), 1
+
+def _frozen_body(checkpoint, seed:int) -> tuple:
+    "`AutoModelForMaskedLM(checkpoint)` with all but its MLM head frozen, and the names of the trainable weights."
+    set_seed(seed)  # the new head's initial weights
+    with temp_env(TRANSFORMERS_VERBOSITY='error'): model = AutoModelForMaskedLM.from_pretrained(checkpoint)
+    if _mlm_head(model) is None: raise ValueError(f"{type(model).__name__}: ftnb knows the MLM-head layout of BERT, RoBERTa and "
+                                                  "DistilBERT models only; warm-start another architecture's head by hand")
+    base = model.base_model_prefix
+    for name, p in model.named_parameters(): p.requires_grad = not name.startswith(base + '.')
+    return model, [n for n, p in model.named_parameters() if p.requires_grad]
+
+def _train_head(model, hidden, labels, ev:Dataset, recipe:dict, precision:str) -> History:
+    "Train the head with chapter 03's loop on shuffled batches of cached (hidden state, label) pairs; evaluate on `ev`."
+    r = recipe
+    dl = torch.utils.data.DataLoader(_Features(hidden, labels), batch_size=r['batch_tokens'], collate_fn=_whole_batch,
+                                     sampler=TorchShuffle(len(labels), r['seed']), generator=torch.Generator())
+    return Loop(model, dl, _as_loader(ev, 32), epochs=r['epochs'], lr=r['lr'], weight_decay=0.01, warmup=len(dl) // 10,
+                seed=r['seed'], precision=precision, log_every=max(1, len(dl) // 4), loss_fn=_head_loss,
+                eval_fn=evaluate_mlm, eval_first=True, progress=_progress()).fit()
+
+# %% ../nbs/06_mlm_adaptation.ipynb #22974cae
+_WARM_START_FILES = ('warm_start.json', 'config.json', 'model.safetensors', 'tokenizer_config.json')
+
+def _build_warm_start(out:Path, checkpoint, corpus:Dataset, recipe:dict, precision:str):
+    "Fill the cache entry `out`: split and mask the corpus, cache the body's outputs, train the head, save."
+    r, t0 = recipe, time.perf_counter()
+    tok = mlm_tokenizer(checkpoint)
+    chunks = chunk_corpus(corpus, tok, r['chunk_size'], checkpoint=checkpoint)
+    if len(chunks) < 2: raise ValueError(f"the corpus gives {len(chunks)} chunk of {r['chunk_size']} tokens: pass more text")
+    n_eval = min(r['eval_chunks'], max(1, len(chunks) // 5))
+    split = chunks.train_test_split(train_size=min(r['train_chunks'], len(chunks) - n_eval), test_size=n_eval, seed=r['seed'])
+    collator = DataCollatorForLanguageModeling(tok, mlm_probability=r['mlm_probability'])
+    train_m, ev = fixed_eval_masks(split['train'], collator, seed=r['seed']), fixed_eval_masks(split['test'], collator, seed=r['seed'] + 1)
+    report = head_report(checkpoint)
+    model, trainable = _frozen_body(checkpoint, r['seed'])
+    hidden, labels = body_features(model, train_m)
+    hist = _train_head(model, hidden, labels, ev, r, precision)
+    for p in model.parameters(): p.requires_grad = True
+    _save_mlm(model, tok, out, hist)
+    (out/'warm_start.json').write_text(json.dumps(dict(
+        checkpoint=str(checkpoint), recipe=r, trainable=trainable, train_chunks=len(split['train']),
+        masked_tokens=len(labels), seconds=round(time.perf_counter() - t0, 1), **report), indent=1))
 
 def warm_start_mlm_head(checkpoint:str=None, # encoder checkpoint; default `default_checkpoint('mlm')`
                         corpus=None, # Dataset(text) or list of texts; default `general_prose()`
@@ -415,71 +478,20 @@ def warm_start_mlm_head(checkpoint:str=None, # encoder checkpoint; default `defa
                         chunk_size:int=128, # tokens per chunk
                         seed:int=42, # split and masking seed
                         eval_chunks:int=None, # held-out general chunks for the perplexity record (default 64 / 8)
+                        precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision`
                        ) -> Path:
     "Train only the MLM head of `checkpoint` (body frozen, decoder tied) on general prose; the cached model's folder."
-    from transformers import get_scheduler
     checkpoint = checkpoint or default_checkpoint('mlm')
     corpus = general_prose() if corpus is None else corpus
     if isinstance(corpus, (list, tuple)): corpus = Dataset.from_dict({'text': list(corpus)})
     _texts_column(corpus, 'text')
-    train_chunks, eval_chunks = train_chunks or by_profile(800, 48), eval_chunks or by_profile(64, 8)
-    recipe = dict(train_chunks=train_chunks, epochs=epochs, batch_tokens=batch_tokens, lr=lr, chunk_size=chunk_size,
-                  seed=seed, eval_chunks=eval_chunks, mlm_probability=0.15, optimizer='adamw: decay groups, fused', v=3)
-    key = _fingerprint(checkpoint, corpus['text'], recipe)
-    dest = cache_dir('mlm') / f"{_ckpt_name(checkpoint)}-head-{key}"
-    if (dest/'warm_start.json').is_file(): return dest
-    tok = mlm_tokenizer(checkpoint)
-    chunks = chunk_corpus(corpus, tok, chunk_size, checkpoint=checkpoint)
-    if len(chunks) < 2: raise ValueError(f"the corpus gives {len(chunks)} chunk of {chunk_size} tokens: pass more text")
-    n_eval = min(eval_chunks, max(1, len(chunks) // 5))
-    split = chunks.train_test_split(train_size=min(train_chunks, len(chunks) - n_eval), test_size=n_eval, seed=seed)
-    collator = DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
-    train_m, ev = fixed_eval_masks(split['train'], collator, seed=seed), fixed_eval_masks(split['test'], collator, seed=seed + 1)
-    report = head_report(checkpoint)
-    set_seed(seed)
-    with temp_env(TRANSFORMERS_VERBOSITY='error'): model = AutoModelForMaskedLM.from_pretrained(checkpoint)
-    head = _mlm_head(model)
-    if head is None: raise ValueError(f"{type(model).__name__}: ftnb knows the MLM-head layout of BERT, RoBERTa and "
-                                      "DistilBERT models only; warm-start another architecture's head by hand")
-    base = model.base_model_prefix
-    for name, p in model.named_parameters(): p.requires_grad = not name.startswith(base + '.')
-    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
-    hist, t0 = History(), time.perf_counter()
-    def evaluate(step, epoch):
-        loss, _ = eval_loss(model, ev)
-        hist.log('eval', step, epoch, loss=loss, perplexity=math.exp(min(loss, 700)), seconds=time.perf_counter() - t0)
-    evaluate(0, 0.0)
-    H, Y = body_features(model, train_m)
-    opt = adamw(model, lr, 0.01)
-    per_epoch = math.ceil(len(Y) / batch_tokens)
-    sched = get_scheduler('linear', opt, num_warmup_steps=per_epoch // 10, num_training_steps=epochs * per_epoch)
-    g, step, run = torch.Generator().manual_seed(seed), 0, []
-    model.train()
-    for ep in range(epochs):
-        perm = torch.randperm(len(Y), generator=g)
-        for i in range(0, len(Y), batch_tokens):
-            idx = perm[i:i + batch_tokens]
-            loss = F.cross_entropy(head(H[idx]).float(), Y[idx])
-            loss.backward(); opt.step(); sched.step(); opt.zero_grad(); step += 1
-            run.append(float(loss.detach()))
-            if step % max(1, per_epoch // 4) == 0:
-                hist.log('train', step, step / per_epoch, loss=float(np.mean(run)), lr=sched.get_last_lr()[0],
-                         samples=min(step * batch_tokens, len(Y) * epochs), seconds=time.perf_counter() - t0); run = []
-        evaluate(step, ep + 1.0)
-    for p in model.parameters(): p.requires_grad = True
-    tmp = Path(tempfile.mkdtemp(dir=cache_dir('mlm'), prefix='.tmp-'))
-    try:
-        model.save_pretrained(tmp); tok.save_pretrained(tmp)
-        hist.to_json(tmp/'history.json')
-        (tmp/'warm_start.json').write_text(json.dumps(dict(
-            checkpoint=str(checkpoint), recipe=recipe, trainable=trainable, train_chunks=len(split['train']),
-            masked_tokens=len(Y), seconds=round(time.perf_counter() - t0, 1), **report), indent=1))
-        if dest.exists(): shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp, dest)
-    except OSError:
-        if not (dest/'warm_start.json').is_file(): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+    precision = check_precision(precision)
+    recipe = dict(train_chunks=train_chunks or by_profile(800, 48), epochs=epochs, batch_tokens=batch_tokens, lr=lr,
+                  chunk_size=chunk_size, seed=seed, eval_chunks=eval_chunks or by_profile(64, 8), mlm_probability=0.15,
+                  optimizer='adamw: decay groups, fused', v=3, **({} if precision == 'fp32' else {'precision': precision}))
+    dest = cache_dir('mlm') / f"{_ckpt_name(checkpoint)}-head-{_fingerprint(checkpoint, corpus['text'], recipe)}"
+    return build_once(dest, lambda tmp: _build_warm_start(tmp, checkpoint, corpus, recipe, precision),
+                      lambda d: all((d/f).is_file() for f in _WARM_START_FILES))
 
 # %% ../nbs/06_mlm_adaptation.ipynb #502f3f8a
 def fill_mask(model, # an `AutoModelForMaskedLM` (or a checkpoint path)
@@ -496,6 +508,23 @@ def fill_mask(model, # an `AutoModelForMaskedLM` (or a checkpoint path)
     return [(p['token_str'].strip(), round(float(p['score']), 4)) for p in pipe(text)]
 
 # %% ../nbs/06_mlm_adaptation.ipynb #fc2d7ca5
+def _adapt_data(checkpoint, corpus, train_size:int, test_size:int, chunk_size:int, whole_word:bool, mlm_probability:float,
+                seed:int) -> tuple:
+    "`(tokenizer, training chunks, training collator, fixed-mask test chunks)` for `adapt`."
+    if corpus is None:
+        from ftnb.data import movie_reviews
+        corpus = movie_reviews()
+    tok = mlm_tokenizer(checkpoint)
+    chunks = chunk_corpus(corpus, tok, chunk_size, checkpoint=checkpoint)
+    if train_size + test_size > len(chunks):
+        raise ValueError(f"train_size + test_size = {train_size + test_size} chunks, but the corpus gives only "
+                         f"{len(chunks)} chunks of {chunk_size}: pass smaller sizes")
+    split = chunks.train_test_split(train_size=train_size, test_size=test_size, seed=seed)
+    collator = (whole_word_collator(tok, mlm_probability) if whole_word
+                else DataCollatorForLanguageModeling(tok, mlm_probability=mlm_probability))
+    return tok, split['train'], collator, fixed_eval_masks(split['test'], collator, seed=seed)
+
+@delegates(train_mlm, but=['eval_ds', 'ckpt_dir', 'log_every', 'ckpt_every'])
 def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
           corpus=None, # Dataset(text) of in-domain text; default `ftnb.data.movie_reviews()`
           train_size:int=None, # training chunks (default 1,000 full / 64 smoke; the course used 10,000)
@@ -508,32 +537,24 @@ def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
           whole_word:bool=False, # whole-word masking (20% of words) instead of 15% of tokens
           mlm_probability:float=0.15, # token masking rate (or word rate when `whole_word`)
           seed:int=42, # split, masking and shuffling seed
-          output_dir:str=None, # save the adapted model and tokenizer here
+          output_dir:str=None, # save the adapted model, tokenizer and history.json here; checkpoints meanwhile go to `output_dir/checkpoints`
+          resume:bool=False, # continue exactly from `output_dir/checkpoints/last` (if it exists)
+          precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision`
+          log_every:int=None, # steps between training-loss records (default: about 8 per epoch)
+          ckpt_every:int=None, # with `output_dir`: steps between checkpoints (default: about 4 per epoch)
+          **kwargs, # more `train_mlm` / chapter 03 `Loop` options: max_norm, accum, warmup, callbacks, ...
          ) -> tuple:
-    "Fine-tune a masked LM on in-domain text; returns `(model, history)` with eval perplexity per epoch."
-    if corpus is None:
-        from ftnb.data import movie_reviews
-        corpus = movie_reviews()
+    "Fine-tune a masked LM on in-domain text; returns `(model, history)` with eval perplexity before training and per epoch."
+    if resume and output_dir is None: raise ValueError("resume=True continues the run saved in output_dir/checkpoints: pass its output_dir")
     train_size, test_size = train_size or by_profile(1000, 64), test_size or by_profile(100, 16)
-    tok = mlm_tokenizer(checkpoint)
-    chunks = chunk_corpus(corpus, tok, chunk_size, checkpoint=checkpoint)
-    if train_size + test_size > len(chunks):
-        raise ValueError(f"train_size + test_size = {train_size + test_size} chunks, but the corpus gives only "
-                         f"{len(chunks)} chunks of {chunk_size}: pass smaller sizes")
-    split = chunks.train_test_split(train_size=train_size, test_size=test_size, seed=seed)
-    collator = (whole_word_collator(tok, mlm_probability) if whole_word
-                else DataCollatorForLanguageModeling(tok, mlm_probability=mlm_probability))
-    ev = fixed_eval_masks(split['test'], collator, seed=seed)
+    tok, train_ds, collator, ev = _adapt_data(checkpoint, corpus, train_size, test_size, chunk_size, whole_word, mlm_probability, seed)
     set_seed(seed)
     with temp_env(TRANSFORMERS_VERBOSITY='error'): model = AutoModelForMaskedLM.from_pretrained(checkpoint)
-    hist = train_mlm(model, split['train'], collator, ev, epochs=epochs, batch_size=batch_size, lr=lr,
-                     weight_decay=weight_decay, seed=seed, log_every=max(1, len(split['train']) // batch_size // 8))
+    per_epoch = max(1, len(train_ds) // batch_size)
+    ckpt_dir = None if output_dir is None else Path(output_dir)/'checkpoints'
+    hist = train_mlm(model, train_ds, collator, ev, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                     seed=seed, precision=precision, log_every=log_every or max(1, per_epoch // 8), ckpt_dir=ckpt_dir,
+                     ckpt_every=(ckpt_every or max(1, per_epoch // 4)) if ckpt_dir else None, resume=resume, **kwargs)
     if output_dir is not None:
-        out = Path(output_dir); out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.tmp-'))
-        try:
-            model.save_pretrained(tmp); tok.save_pretrained(tmp); hist.to_json(tmp/'history.json')
-            if out.exists(): shutil.rmtree(out)
-            os.replace(tmp, out)
-        finally: shutil.rmtree(tmp, ignore_errors=True)
+        with atomic_dir(output_dir) as tmp: _save_mlm(model, tok, tmp, hist)  # replaces the folder, checkpoints included
     return model, hist

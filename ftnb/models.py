@@ -207,4 +207,11 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
     ecfg = AutoConfig.from_pretrained(checkpoint)
     enc = {k: kwargs.pop(k) for k in list(kwargs) if hasattr(ecfg, k)}  # e.g. hidden_dropout_prob: the encoder's settings
     cfg = PooledClassifierConfig(encoder={**ecfg.to_dict(), **enc}, **labels, **head)
-    return MeanPoolingClassifier.from_pretrained(checkpoint, config=cfg, **kwargs)
+    info = kwargs.pop('output_loading_info', False)
+    model = MeanPoolingClassifier(cfg)
+    # AutoModel loads the body from a bare encoder checkpoint and from one with a head (keys under `bert.`, ...) alike
+    model.encoder, report = AutoModel.from_pretrained(checkpoint, config=AutoConfig.for_model(**cfg.encoder),
+                                                      output_loading_info=True, **_encoder_kwargs(ecfg), **kwargs)
+    report = {k: {f'encoder.{n}' for n in v} if isinstance(v, (set, list)) else v for k, v in report.items()}
+    report['missing_keys'] = set(report.get('missing_keys', ())) | {'classifier.weight', 'classifier.bias'}
+    return (model, report) if info else model

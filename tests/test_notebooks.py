@@ -1,5 +1,5 @@
 """Every notebook runs top to bottom as a test (nbdev_test), one pytest case per notebook, in the smoke profile.
-The precision-sensitive chapters (the loop, Accelerate) run a second time under the precision this machine
+The precision-sensitive chapters (the loop, Accelerate, masked-LM training) run a second time under the precision this machine
 would not pick (`FTNB_PRECISION`, see conftest.py)."""
 import os, subprocess, sys
 from pathlib import Path
@@ -8,7 +8,7 @@ from conftest import precision_params
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb'))
-PRECISION_SENSITIVE = ['03_custom_loop.ipynb', '04_accelerate.ipynb']
+PRECISION_SENSITIVE = ['03_custom_loop.ipynb', '04_accelerate.ipynb', '06_mlm_adaptation.ipynb']
 CASES = [pytest.param(nb, {}, id=nb) for nb in NBS] + [
     pytest.param(nb, env, id=f'{nb}-{pid}') for nb in PRECISION_SENSITIVE for pid, env in precision_params()[1:]]
 
