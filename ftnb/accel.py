@@ -4,97 +4,194 @@
 
 # %% ../nbs/04_accelerate.ipynb #0ba8cb3f
 from __future__ import annotations
-import os, json, time, shutil, itertools
+import os, json, time, shutil, tempfile, itertools
 from contextlib import nullcontext
 from pathlib import Path
 import torch
+from fastcore.basics import patch
+from fastcore.meta import delegates
+from accelerate import Accelerator, PartialState
+from accelerate.state import AcceleratorState, is_initialized
+from accelerate.utils import broadcast_object_list
 from .core import *
-from .loop import Runtime, train, evaluate, _set_rng_state
+from .loop import Runtime, train, evaluate, set_rng_state
 
 # %% auto #0
-__all__ = ['AccelerateRuntime', 'save_final', 'train_accelerate', 'free_port']
+__all__ = ['runtime_precision', 'fresh_state', 'AccelerateRuntime', 'save_final', 'train_accelerate', 'free_port']
+
+# %% ../nbs/04_accelerate.ipynb #5b367540
+_MP = {'fp32': 'no', 'bf16': 'bf16', 'fp16': 'fp16'}  # ftnb's names -> Accelerate's
+
+def runtime_precision(precision:str=None, # 'fp32' | 'bf16' | 'fp16', or None to choose
+                      device=None, # the runtime's torch device (or its name); default `get_device()`
+                     ) -> str:
+    "`precision`, else `$FTNB_PRECISION`, else `accelerate launch --mixed_precision`, else `pick_precision(device)`."
+    if precision is None and not os.environ.get('FTNB_PRECISION', '').strip():
+        mp = os.environ.get('ACCELERATE_MIXED_PRECISION', 'no').strip().lower()
+        if mp not in ('no', 'bf16', 'fp16'):
+            raise ValueError(f"accelerate launch --mixed_precision {mp}: ftnb trains in fp32, bf16 or fp16; launch with "
+                             "--mixed_precision no, bf16 or fp16")
+        if mp != 'no': precision = mp
+    return check_precision(precision, device)  # None: pick_precision; fp16 only on CUDA
+
+# %% ../nbs/04_accelerate.ipynb #df2900b7
+def fresh_state(mixed_precision:str, # Accelerate's name of the precision wanted: 'no', 'bf16' or 'fp16'
+                cpu:bool=False, # the `Accelerator` will be forced onto the CPU
+               ):
+    "Make room for an `Accelerator` in `mixed_precision`: reset another precision's state in one process; refuse in a launch."
+    if not is_initialized(): return
+    st = AcceleratorState()
+    if st.mixed_precision == mixed_precision and not (cpu and st.device.type != 'cpu'): return
+    if st.num_processes > 1:
+        have, want = ({v: k for k, v in _MP.items()}.get(p, p) for p in (st.mixed_precision, mixed_precision))
+        how = f"FTNB_PRECISION={want}" + ('' if want == 'fp32' else f" or accelerate launch --mixed_precision {want}")
+        raise ValueError(f"this launched run already trains in {have}, and {want} was asked for: the processes of one launch "
+                         f"share one precision: start the launch with {how}")
+    AcceleratorState._reset_state(reset_partial_state=True)  # what transformers' TrainingArguments does
 
 # %% ../nbs/04_accelerate.ipynb #063e6994
-_MP = {'fp32': 'no', 'bf16': 'bf16', 'fp16': 'fp16'}
-
 class AccelerateRuntime(Runtime):
     "Chapter 03's runtime on `accelerate.Accelerator`: any number of processes, any device, mixed precision."
-    def __init__(self, precision:str=None, # 'fp32' | 'bf16' | 'fp16'; default: `accelerate launch --mixed_precision`, else `pick_precision`
+    def __init__(self, precision:str=None, # 'fp32' | 'bf16' | 'fp16'; default: see `runtime_precision`
                  cpu:bool=False, # force the CPU even when a GPU is present
                  accelerator=None, # an existing `Accelerator` (then `precision` and `cpu` are ignored)
                  **kwargs, # passed to `Accelerator`
                 ):
-        from accelerate import Accelerator, PartialState
         if accelerator is None:
-            if precision is not None and precision not in _MP:
-                raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}")
-            if precision is None and not os.environ.get('ACCELERATE_MIXED_PRECISION'):
-                precision = pick_precision(PartialState(cpu=cpu).device)
-            if precision == 'fp16' and PartialState(cpu=cpu).device.type != 'cuda':
-                raise ValueError("fp16 mixed precision needs a CUDA GPU, but the device is cpu: use 'bf16' or 'fp32'")
-            accelerator = Accelerator(mixed_precision=_MP.get(precision), cpu=cpu, **kwargs)
-        self.accelerator = accelerator
-        self.device = accelerator.device
-        self.precision = {'no': 'fp32'}.get(str(accelerator.mixed_precision), str(accelerator.mixed_precision))
+            precision = runtime_precision(precision, PartialState(cpu=cpu).device)
+            fresh_state(_MP[precision], cpu)
+            accelerator = Accelerator(mixed_precision=_MP[precision], cpu=cpu, **kwargs)
+        self.accelerator, self.device = accelerator, accelerator.device
+        self.mixed_precision = str(accelerator.mixed_precision)  # what this runtime was made for (the state is per process)
+        self.precision = {'no': 'fp32'}.get(self.mixed_precision, self.mixed_precision)
         self.scaler = None  # Accelerate keeps its own GradScaler for fp16
     @property
-    def is_main(self): return self.accelerator.is_main_process
+    def is_main(self):
+        "True on the main process (rank 0)."
+        return self.accelerator.is_main_process
     @property
-    def num_processes(self): return self.accelerator.num_processes
+    def num_processes(self):
+        "How many processes train together."
+        return self.accelerator.num_processes
     @property
-    def process_index(self): return self.accelerator.process_index
-    def prepare(self, model, optimizer, train_dl, eval_dl, scheduler):
-        self.accelerator.free_memory()  # forget objects of an earlier run: save_state saves every registered object
-        if eval_dl is None:
-            model, optimizer, train_dl, scheduler = self.accelerator.prepare(model, optimizer, train_dl, scheduler)
-        else: model, optimizer, train_dl, eval_dl, scheduler = self.accelerator.prepare(model, optimizer, train_dl, eval_dl, scheduler)
-        return model, optimizer, train_dl, eval_dl, scheduler
-    def autocast(self): return self.accelerator.autocast()
-    def no_sync(self, model, sync:bool): return nullcontext() if sync else self.accelerator.no_sync(model)
-    def backward(self, loss): self.accelerator.backward(loss)
-    def clip(self, model, optimizer, max_norm): return self.accelerator.clip_grad_norm_(model.parameters(), max_norm)
-    def step(self, optimizer): optimizer.step()  # the prepared optimizer unscales and skips inf steps under fp16
-    def gather(self, t): return self.accelerator.gather_for_metrics(t)
-    def reduce_mean(self, x:float) -> float:
-        return self.accelerator.reduce(torch.tensor(float(x), device=self.device), 'mean').item()
-    def unwrap(self, model): return self.accelerator.unwrap_model(model)
-    def print(self, *a, **kw): self.accelerator.print(*a, **kw)
-    def wait(self): self.accelerator.wait_for_everyone()
+    def process_index(self):
+        "This process's rank."
+        return self.accelerator.process_index
+
+# %% ../nbs/04_accelerate.ipynb #0514b0b5
+@patch
+def prepare(self:AccelerateRuntime, model, # the model (wrapped in DDP when there are several processes)
+            optimizer, # its optimizer
+            train_dl, # the training DataLoader (sharded over the processes)
+            eval_dl, # the evaluation DataLoader (sharded), or None
+            scheduler, # the learning-rate schedule (stepped once per process and optimizer step)
+           ) -> tuple:
+    "`accelerator.prepare` the five training objects; refuse when a later runtime has changed the process's precision."
+    if str(self.accelerator.state.mixed_precision) != self.mixed_precision:
+        raise RuntimeError(f"this AccelerateRuntime was made for {self.precision}, but a later one changed this process's "
+                           f"Accelerate state to {self.accelerator.state.mixed_precision}: make a new AccelerateRuntime")
+    self.accelerator.free_memory()  # forget objects of an earlier run: save_state saves every registered object
+    if eval_dl is None:
+        model, optimizer, train_dl, scheduler = self.accelerator.prepare(model, optimizer, train_dl, scheduler)
+    else: model, optimizer, train_dl, eval_dl, scheduler = self.accelerator.prepare(model, optimizer, train_dl, eval_dl, scheduler)
+    return model, optimizer, train_dl, eval_dl, scheduler
+
+# %% ../nbs/04_accelerate.ipynb #a8638acd
+@patch
+def autocast(self:AccelerateRuntime):
+    "`accelerator.autocast()`: the forward pass in the runtime's mixed precision."
+    return self.accelerator.autocast()
+@patch
+def no_sync(self:AccelerateRuntime, model, # the prepared model
+            sync:bool, # True at an accumulation window's last micro-batch: all-reduce the gradients
+           ):
+    "`accelerator.no_sync(model)` while accumulating: no gradient all-reduce until the window's last micro-batch."
+    return nullcontext() if sync else self.accelerator.no_sync(model)
+@patch
+def backward(self:AccelerateRuntime, loss, # the micro-batch's loss, already divided by its window size
+            ):
+    "`accelerator.backward(loss)` (scaled under fp16 by Accelerate's GradScaler)."
+    self.accelerator.backward(loss)
+@patch
+def clip(self:AccelerateRuntime, model, # the prepared model
+         optimizer, # its prepared optimizer (unused: Accelerate unscales for itself)
+         max_norm:float, # the largest global gradient norm allowed
+        ):
+    "`accelerator.clip_grad_norm_`; return the norm before clipping."
+    return self.accelerator.clip_grad_norm_(model.parameters(), max_norm)
+@patch
+def step(self:AccelerateRuntime, optimizer, # the prepared optimizer
+        ):
+    "Step the prepared optimizer (under fp16 it unscales, and skips a step whose gradients overflowed)."
+    optimizer.step()
+@patch
+def gather(self:AccelerateRuntime, t, # a tensor or a tuple of tensors from this process
+          ):
+    "`accelerator.gather_for_metrics(t)`: every process's values, without the padding of an uneven last batch."
+    return self.accelerator.gather_for_metrics(t)
+@patch
+def reduce_mean(self:AccelerateRuntime, x:float, # this process's value
+               ) -> float:
+    "The mean of `x` over the processes (`accelerator.reduce`)."
+    return self.accelerator.reduce(torch.tensor(float(x), device=self.device), 'mean').item()
+@patch
+def unwrap(self:AccelerateRuntime, model, # a prepared model
+          ):
+    "`accelerator.unwrap_model(model)`: the plain model inside the DDP wrapper."
+    return self.accelerator.unwrap_model(model)
+@patch
+def print(self:AccelerateRuntime, *a, # what to print
+          **kw, # `print`'s options
+         ):
+    "`accelerator.print`: print on the main process only."
+    self.accelerator.print(*a, **kw)
+@patch
+def wait(self:AccelerateRuntime):
+    "`accelerator.wait_for_everyone()`: wait until every process gets here."
+    self.accelerator.wait_for_everyone()
 
 # %% ../nbs/04_accelerate.ipynb #001e668c
-def _epoch_batches(self, dl, sampler, epoch:int, first:int, rng=None) -> tuple:
+@patch
+def epoch_batches(self:AccelerateRuntime, dl, # a prepared training DataLoader (or a plain one)
+                  sampler, # ftnb's sampler inside it (plain loaders: chapter 03's way)
+                  epoch:int, # the epoch to iterate
+                  first:int, # the index of its first batch (> 0 when resuming mid-epoch)
+                  rng=None, # random states to restore (`capture_rng()`), or None
+                 ) -> tuple:
     "`(iterator, index of its first batch)` over epoch `epoch` of a prepared `dl` from batch `first`; restores `rng` when due."
     if not hasattr(dl, 'skip_batches'): return Runtime.epoch_batches(self, dl, sampler, epoch, first, rng)
     dl.set_epoch(epoch)
     dl.skip_batches = first
-    if rng is not None and not first: _set_rng_state(*rng)
+    if rng is not None and not first: set_rng_state(*rng)
     it = iter(dl)
     try: b = next(it)
     except StopIteration: return iter(()), first
-    if rng is not None and first: _set_rng_state(*rng)
+    if rng is not None and first: set_rng_state(*rng)
     return itertools.chain([b], it), first
 
-AccelerateRuntime.epoch_batches = _epoch_batches
-
 # %% ../nbs/04_accelerate.ipynb #db7ea817
-def _save_state(self, path, model, optimizer, scheduler, state:dict):
-    "Write a checkpoint with `accelerator.save_state` plus ftnb's `state.json`, atomically (all processes call this)."
-    path = Path(path); tmp, old = path.with_name(path.name + '.tmp'), path.with_name(path.name + '.old')
+@patch
+def save_state(self:AccelerateRuntime, path, # the checkpoint folder to (re)write, e.g. `ckpt_dir/last`
+               model, # the prepared model
+               optimizer, # the prepared optimizer
+               scheduler, # the prepared schedule
+               state:dict, # ftnb's position and bookkeeping, saved as state.json
+              ):
+    "Write a checkpoint with `accelerator.save_state` plus `state.json`, atomically; every process calls it."
     self.wait()
-    if self.is_main:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if tmp.exists(): shutil.rmtree(tmp)
-    self.wait()
-    self.accelerator.save_state(str(tmp), safe_serialization=True)
-    self.wait()
-    if self.is_main:
-        (tmp/'state.json').write_text(json.dumps(state))
-        if path.exists(): os.replace(path, old)
-        os.replace(tmp, path)
-        if old.exists(): shutil.rmtree(old)
-    self.wait()
+    with atomic_dir(path) if self.is_main else nullcontext() as tmp:
+        tmp = broadcast_object_list([str(tmp) if self.is_main else None])[0]  # the main process's unique folder
+        self.accelerator.save_state(tmp, safe_serialization=True)
+        self.wait()  # every process has written its files
+        if self.is_main: (Path(tmp)/'state.json').write_text(json.dumps(state))
+    self.wait()  # the main process has renamed it to `path`
 
-def _load_state(self, path, model, optimizer, scheduler) -> dict:
+@patch
+def load_state(self:AccelerateRuntime, path, # a folder written by `save_state`
+               model, # the prepared model (registered with the accelerator by `prepare`)
+               optimizer, # the prepared optimizer
+               scheduler, # the prepared schedule
+              ) -> dict:
     "Restore a `save_state` checkpoint (weights, optimizer, scheduler, this process's RNG); return its `state`."
     path = Path(path)
     if not (path/'state.json').is_file():
@@ -105,9 +202,13 @@ def _load_state(self, path, model, optimizer, scheduler) -> dict:
                          "resume from an older checkpoint or start again") from None
     return json.loads((path/'state.json').read_text())
 
-AccelerateRuntime.save_state, AccelerateRuntime.load_state = _save_state, _load_state
-
 # %% ../nbs/04_accelerate.ipynb #82efcf4d
+def _fsync(path):
+    "Flush a file's (or a folder's entries') data to the disk."
+    fd = os.open(path, os.O_RDONLY)
+    try: os.fsync(fd)
+    finally: os.close(fd)
+
 def save_final(model, # the trained model (prepared or not)
                output_dir, # folder for the model, tokenizer and history.json (files of the same names are replaced)
                runtime:AccelerateRuntime, # the runtime that trained it
@@ -118,29 +219,32 @@ def save_final(model, # the trained model (prepared or not)
     out = Path(output_dir); rt = runtime
     rt.wait()
     if rt.is_main:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f'.{out.name}.tmp')
-        if tmp.exists(): shutil.rmtree(tmp)
-        rt.unwrap(model).save_pretrained(tmp, is_main_process=True, save_function=rt.accelerator.save)
-        if tokenizer is not None: tokenizer.save_pretrained(tmp)
-        if history is not None: history.to_json(tmp/'history.json')
-        out.mkdir(exist_ok=True)
-        for f in tmp.iterdir(): os.replace(f, out/f.name)  # file by file: other contents of `out` (checkpoints) stay
-        tmp.rmdir()
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out, prefix='.save_final.', suffix='.tmp'))  # unique to this writer
+        try:
+            rt.unwrap(model).save_pretrained(tmp, is_main_process=True, save_function=rt.accelerator.save)
+            if tokenizer is not None: tokenizer.save_pretrained(tmp)
+            if history is not None: history.to_json(tmp/'history.json')
+            files = sorted(tmp.iterdir())
+            for f in files: _fsync(f)
+            for f in files: os.replace(f, out/f.name)  # file by file: other contents of `out` stay
+            _fsync(out)
+        finally: shutil.rmtree(tmp, ignore_errors=True)  # clean-up only: an error above is raised on
     rt.wait()
     return out
 
 # %% ../nbs/04_accelerate.ipynb #8de44ac2
+@delegates(train, but=['device'])
 def train_accelerate(model, # a model returning `.loss` when `labels` are in the batch
                      train_dl, # training DataLoader (not yet prepared)
                      eval_dl=None, # evaluation DataLoader, or None
-                     precision:str=None, # 'fp32' | 'bf16' | 'fp16'; default: the launcher's, else `pick_precision`
+                     precision:str=None, # 'fp32' | 'bf16' | 'fp16'; default: see `runtime_precision`
                      cpu:bool=False, # train on the CPU even if a GPU is present
                      output_dir=None, # save the final model, tokenizer and history here (main process only)
                      tokenizer=None, # saved with the model
                      runtime:AccelerateRuntime=None, # an existing runtime (default: a new one)
-                     **kwargs, # everything else goes to chapter 03's `train` (epochs, lr, accum, ckpt_dir, resume, ...)
-                    ) -> History:
+                     **kwargs, # chapter 03's `train` options, passed on (shown in the signature): epochs, lr, ckpt_dir, resume, ...
+                    ) -> History: # the run's `History` (chapter 03)
     "Chapter 03's `train` under Accelerate; optionally save the unwrapped model with `save_pretrained`."
     if 'device' in kwargs: raise ValueError("train_accelerate places the model itself: pass cpu=True instead of device=")
     rt = runtime or AccelerateRuntime(precision, cpu=cpu)

@@ -4,8 +4,8 @@
 
 # %% ../nbs/07_cli.ipynb #d4bcb389
 from __future__ import annotations
-import argparse, os, sys, shutil, time
-from contextlib import nullcontext
+import argparse, inspect, os, sys, shutil, time
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from .core import *
 
@@ -26,13 +26,24 @@ def _positive(kind):
         return v
     return conv
 
-def make_parser() -> argparse.ArgumentParser:
-    "The `ftnb` argument parser (subcommands `train` and `adapt`)."
-    p = _Parser(prog='ftnb', allow_abbrev=False, description='Fine-tune pretrained transformers, the Hugging Face course way (ftnb). '
-                'Offline, the defaults are the embedded MiniLM checkpoint and sentence-pair task.',
-                epilog='Several processes: accelerate launch [--cpu --num_processes 2 --num_machines 1 '
-                       '--mpirun_hostfile HOSTFILE] $(which ftnb) train ...')
-    sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser, metavar='{train,adapt}')
+class _AdaptDoc:
+    "`ftnb.mlm.adapt`'s docment and default for one parameter; looked up only when the help is printed."
+    def __init__(self, name): self.name = name
+    def __str__(self):
+        from fastcore.docments import docments
+        from ftnb.mlm import adapt
+        doc, default = docments(adapt)[self.name], inspect.signature(adapt).parameters[self.name].default
+        if isinstance(default, bool): default = 'on' if default else 'off'
+        return doc if default is None else f"{doc} (default: {default})"  # None: the docment says what adapt does
+
+def _adapt_option(a, flag, name, **kw):
+    "Add `flag` to the `adapt` parser: not passed to `adapt` unless given; its help is `adapt`'s own."
+    act = a.add_argument(flag, default=None, help='%(adapt_doc)s', **kw)
+    act.adapt_doc = _AdaptDoc(name)  # argparse formats '%(adapt_doc)s' from the action's attributes
+
+# %% ../nbs/07_cli.ipynb #ead9e7a1
+def _train_parser(sub):
+    "Add the `train` subcommand to `sub`."
     t = sub.add_parser('train', allow_abbrev=False, help='fine-tune a checkpoint on a sentence-pair classification dataset',
                        description='Fine-tune a checkpoint on sentence pairs with the chapter 03 loop under Accelerate; '
                        'writes the model + tokenizer (save_pretrained), history.json and curves.png to --output-dir.')
@@ -46,43 +57,62 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument('--lr', type=_positive(float), default=5e-5, help='peak AdamW learning rate, linear decay (default: %(default)s)')
     t.add_argument('--batch-size', type=_positive(int), default=8, help='batch size per process (default: %(default)s)')
     t.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default=None,
-                   help="default: accelerate launch's --mixed_precision, else the fastest for the device (fp32 on a CPU)")
+                   help="default: $FTNB_PRECISION if set, else accelerate launch's --mixed_precision (bf16 or fp16), "
+                        "else the fastest that ftnb measures for the device (pick_precision); fp16 needs a CUDA GPU")
     t.add_argument('--group-by-length', action=argparse.BooleanOptionalAction, default=True,
                    help='batch pairs of similar length: less padding, faster (default: on)')
     t.add_argument('--max-train', type=_positive(int), default=None, metavar='N', help='train on the first N training pairs only')
     t.add_argument('--seed', type=int, default=42, help='seed of the model head, data order and dropout (default: %(default)s)')
-    t.add_argument('--output-dir', default='runs/train', help='where the model, history.json and curves.png go (default: %(default)s)')
+    t.add_argument('--output-dir', default='runs/train', help='where the model, history.json and curves.png go; one run at a time (default: %(default)s)')
     t.add_argument('--resume', action='store_true', help='continue from OUTPUT_DIR/checkpoints/last (checkpoints are kept until the run ends)')
     t.add_argument('--cpu', action='store_true', help='train on the CPU even when a GPU is present')
     t.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
+
+def _adapt_parser(sub):
+    "Add the `adapt` subcommand to `sub`; its options and their help come from `ftnb.mlm.adapt`."
     a = sub.add_parser('adapt', allow_abbrev=False, help='adapt a masked language model to in-domain text (chapter 06)',
                        description='Fine-tune a masked LM on in-domain text (default: movie reviews) and report its perplexity; '
                        'writes the adapted model + tokenizer and history.json to --output-dir.')
     a.add_argument('--checkpoint', default=None, help='masked-LM hub id or local folder (default: the embedded MiniLM with its warm-started MLM head offline, distilbert-base-uncased online)')
     a.add_argument('--data', default=None, metavar='SRC', help="text file (csv/tsv/json/jsonl/parquet with a 'text' column) or hub id (default: Pang & Lee reviews offline, IMDb online)")
-    a.add_argument('--train-size', type=_positive(int), default=None, help='training chunks of 128 tokens (default: 2000, smoke 64)')
-    a.add_argument('--test-size', type=_positive(int), default=None, help='held-out chunks for perplexity (default: 200, smoke 16)')
-    a.add_argument('--epochs', type=_positive(float), default=1, help='passes over the training chunks (default: %(default)s)')
-    a.add_argument('--lr', type=_positive(float), default=1e-4, help='peak learning rate (default: %(default)s)')
-    a.add_argument('--batch-size', type=_positive(int), default=32, help='chunks per step (default: %(default)s)')
-    a.add_argument('--whole-word', action='store_true', help='whole-word masking instead of 15%% of tokens')
-    a.add_argument('--seed', type=int, default=42, help='split, masking and shuffling seed (default: %(default)s)')
-    a.add_argument('--output-dir', default='runs/adapt', help='where the adapted model goes (default: %(default)s)')
+    _adapt_option(a, '--train-size', 'train_size', type=_positive(int), metavar='N')
+    _adapt_option(a, '--test-size', 'test_size', type=_positive(int), metavar='N')
+    _adapt_option(a, '--epochs', 'epochs', type=_positive(float))
+    _adapt_option(a, '--lr', 'lr', type=_positive(float))
+    _adapt_option(a, '--batch-size', 'batch_size', type=_positive(int))
+    _adapt_option(a, '--whole-word', 'whole_word', action='store_true')
+    _adapt_option(a, '--seed', 'seed', type=int)
+    a.add_argument('--output-dir', default='runs/adapt', help='where the adapted model goes; one run at a time (default: %(default)s)')
+    a.add_argument('--resume', action='store_true', help='continue exactly from OUTPUT_DIR/checkpoints/last, left by an interrupted run')
     a.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
+
+def make_parser() -> argparse.ArgumentParser:
+    "The `ftnb` argument parser (subcommands `train` and `adapt`)."
+    p = _Parser(prog='ftnb', allow_abbrev=False, description='Fine-tune pretrained transformers, the Hugging Face course way (ftnb). '
+                'Offline, the defaults are the embedded MiniLM checkpoint and sentence-pair task.',
+                epilog='Several processes: accelerate launch [--cpu --num_processes 2 --num_machines 1 '
+                       '--mpirun_hostfile HOSTFILE] $(which ftnb) train ...')
+    sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser, metavar='{train,adapt}')
+    _train_parser(sub); _adapt_parser(sub)
     return p
 
 # %% ../nbs/07_cli.ipynb #5b80f0c3
-class UsageError(Exception): "A bad argument: reported in one line, exit code 2."
+class UsageError(Exception):
+    "A bad argument or input: one line on stderr (printed once, not by every process of a launch), exit code 2."
+    def __init__(self, message:str, # the one-line message: the problem and the fix
+                 quiet:bool=False, # True on the other processes of a launch: only the main process prints it
+                ):
+        super().__init__(message); self.quiet = quiet
 
 def _check_paths(args):
-    from ftnb.data import _looks_local
+    from ftnb.data import looks_local
     out = Path(args.output_dir)
     if out.exists() and not out.is_dir(): raise UsageError(f"--output-dir {out} is a file, not a folder: choose another path")
     for a in out.parents:
         if a.exists() and not a.is_dir(): raise UsageError(f"--output-dir {out}: {a} is a file, not a folder")
     data = getattr(args, 'data', None)
     for d in ([data] if isinstance(data, str) else data or []):
-        if _looks_local(d) and not Path(d).expanduser().exists(): raise UsageError(f"--data {d}: no such file or folder")
+        if looks_local(d) and not Path(d).expanduser().exists(): raise UsageError(f"--data {d}: no such file or folder")
     ck = args.checkpoint
     if ck and (ck.startswith(('.', '/', '~')) or Path(ck).exists() or ck.count('/') > 1):
         p = Path(ck).expanduser()
@@ -91,17 +121,41 @@ def _check_paths(args):
     if getattr(args, 'resume', False) and not (out/'checkpoints'/'last').is_dir():
         raise UsageError(f"--resume: no checkpoint at {out/'checkpoints'/'last'}: start without --resume")
 
-# %% ../nbs/07_cli.ipynb #2d6a08bf
-def train_command(args) -> int:
-    "`ftnb train`: fine-tune, save the model, history.json and curves.png; print the final validation metrics."
-    import transformers
+# %% ../nbs/07_cli.ipynb #2577960e
+def _one_line(e:Exception, rt=None) -> UsageError:
+    "`e` as a one-line `UsageError` (printed by the main process only, under a launched runtime `rt`)."
+    return UsageError(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__, quiet=rt is not None and not rt.is_main)
+
+@contextmanager
+def _own(folder, rt=None):
+    "Hold `run_lock(folder)` for the `with` block (the main process of `rt` takes it); a busy or impossible folder is a `UsageError`."
+    with ExitStack() as stack:
+        err = None
+        if rt is None or rt.is_main:
+            try: stack.enter_context(run_lock(folder))
+            except (FolderBusy, OSError) as e: err = str(e)
+        if rt is not None and rt.num_processes > 1:
+            from accelerate.utils import broadcast_object_list
+            err = broadcast_object_list([err])[0]  # every process learns whether the main one got the folder
+        if err: raise UsageError(err, quiet=rt is not None and not rt.is_main)
+        yield Path(folder)
+
+# %% ../nbs/07_cli.ipynb #24ddb65c
+def _finish(hist:History, out:Path, title:str):
+    "Write `curves.png` (chapter 05's `plot_curves`, atomically) and delete the run's checkpoints: it is complete."
+    import matplotlib.pyplot as plt
+    from ftnb.curves import plot_curves
+    fig = plot_curves(hist, title=title)
+    with atomic_file(out/'curves.png', 'wb') as f: fig.savefig(f, format='png', dpi=100)
+    plt.close(fig)
+    if (out/'checkpoints').exists(): shutil.rmtree(out/'checkpoints')
+
+# %% ../nbs/07_cli.ipynb #26a9c716
+def _train_inputs(args, rt) -> dict:
+    "Data, tokenizer, loaders and model for `ftnb train` (data prepared on the main process first); bad input is a `UsageError`."
     from transformers import AutoTokenizer
     from ftnb.data import load_pairs, tokenize_pairs, make_loaders
     from ftnb.models import load_classifier
-    from ftnb.accel import AccelerateRuntime, train_accelerate
-    transformers.logging.set_verbosity_error()
-    out = Path(args.output_dir)
-    rt = AccelerateRuntime(args.precision, cpu=args.cpu)
     ck = args.checkpoint or default_checkpoint('cls')
     source = None if not args.data else args.data[0] if len(args.data) == 1 else list(args.data)
     try:
@@ -115,50 +169,62 @@ def train_command(args) -> int:
                                 eval_split='validation' if has_eval else None)
         names = raw['train'].features['label'].names
         model = load_classifier(ck, names)
-    except (ValueError, FileNotFoundError, OSError) as e:
-        raise UsageError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
-    rt.print(f"ftnb train: {ck} on {source or 'the default pair task'} ({len(ds['train'])} train / "
-             f"{len(ds['validation']) if has_eval else 0} validation pairs, labels {names}); {'smoke' if smoke() else 'full'} profile, "
-             f"{rt.num_processes} process(es) on {rt.device.type}, {rt.precision}")
-    t0 = time.perf_counter()
-    hist = train_accelerate(model, tdl, edl, runtime=rt, epochs=args.epochs, lr=args.lr, seed=args.seed,
-                            ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=tok)
-    secs = time.perf_counter() - t0
-    if rt.is_main:
-        from ftnb.curves import plot_curves
-        plot_curves(hist, title=f"{checkpoint_name(ck)} on {source or 'the default pair task'}").savefig(out/'curves.png', dpi=100)
-        shutil.rmtree(out/'checkpoints', ignore_errors=True)
-    rt.wait()
+    except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e, rt) from None
+    return dict(ck=ck, source=source or 'the default pair task', tok=tok, tdl=tdl, edl=edl, names=names, model=model,
+                n_train=len(ds['train']), n_eval=len(ds['validation']) if has_eval else 0)
+
+# %% ../nbs/07_cli.ipynb #2d6a08bf
+def train_command(args, # the parsed `ftnb train` arguments
+                 ) -> int:
+    "`ftnb train`: fine-tune, save the model, history.json and curves.png; print the final validation metrics."
+    from ftnb.accel import AccelerateRuntime, train_accelerate
+    quiet_libraries()
+    out = Path(args.output_dir)
+    try: rt = AccelerateRuntime(args.precision, cpu=args.cpu)
+    except ValueError as e: raise _one_line(e) from None  # e.g. fp16 on a CPU, or a bad FTNB_PRECISION
+    with _own(out, rt):
+        x = _train_inputs(args, rt)
+        rt.print(f"ftnb train: {checkpoint_name(x['ck'])} on {x['source']} ({x['n_train']} train / {x['n_eval']} validation pairs, labels "
+                 f"{x['names']}); {'smoke' if smoke() else 'full'} profile, {rt.num_processes} process(es) on {rt.device.type}, {rt.precision}")
+        t0 = time.perf_counter()
+        try: hist = train_accelerate(x['model'], x['tdl'], x['edl'], runtime=rt, epochs=args.epochs, lr=args.lr, seed=args.seed,
+                                     ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=x['tok'])
+        except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
+        secs = time.perf_counter() - t0
+        if rt.is_main: _finish(hist, out, f"{checkpoint_name(x['ck'])} on {x['source']}")
+        rt.wait()
     msg = f"done in {secs:.0f} s ({rt.num_processes} process(es))"
-    if hist.eval:
-        e = hist.eval[-1]
-        msg += f"; validation " + ', '.join(f"{k} {e[k]:.4f}" for k in ['loss', *hist.metric_names])
+    if hist.eval: msg += f"; validation " + ', '.join(f"{k} {hist.eval[-1][k]:.4f}" for k in ['loss', *hist.metric_names])
     rt.print(msg + f"\nmodel, tokenizer, history.json and curves.png in {out}")
     return 0
 
 # %% ../nbs/07_cli.ipynb #30630436
-def adapt_command(args) -> int:
+_ADAPT_OPTIONS = ('train_size', 'test_size', 'epochs', 'lr', 'batch_size', 'whole_word', 'seed')
+
+def adapt_command(args, # the parsed `ftnb adapt` arguments
+                 ) -> int:
     "`ftnb adapt`: adapt a masked LM to in-domain text; save it and print the perplexity before and after."
-    import transformers
     from ftnb.mlm import adapt, warm_start_mlm_head
     from ftnb.data import movie_reviews
-    transformers.logging.set_verbosity_error()
-    try:
-        ck = args.checkpoint or (warm_start_mlm_head() if offline() else default_checkpoint('mlm'))
-        corpus = movie_reviews(args.data)
-    except (ValueError, FileNotFoundError, OSError) as e:
-        raise UsageError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
-    print(f"ftnb adapt: {ck} on {args.data or 'the default movie reviews'} ({len(corpus)} texts); {'smoke' if smoke() else 'full'} profile")
-    t0 = time.perf_counter()
-    _, hist = adapt(str(ck), corpus, train_size=args.train_size, test_size=args.test_size, epochs=args.epochs,
-                    batch_size=args.batch_size, lr=args.lr, whole_word=args.whole_word, seed=args.seed, output_dir=args.output_dir)
+    quiet_libraries()
+    given = {k: getattr(args, k) for k in _ADAPT_OPTIONS if getattr(args, k) is not None}  # the rest: adapt's defaults
+    with _own(args.output_dir):
+        try:
+            ck = args.checkpoint or (warm_start_mlm_head() if offline() else default_checkpoint('mlm'))
+            corpus = movie_reviews(args.data)
+            print(f"ftnb adapt: {checkpoint_name(ck)} on {args.data or 'the default movie reviews'} ({len(corpus)} texts); "
+                  f"{'smoke' if smoke() else 'full'} profile{', resuming' if args.resume else ''}", flush=True)
+            t0 = time.perf_counter()
+            _, hist = adapt(str(ck), corpus, output_dir=args.output_dir, resume=args.resume, **given)
+        except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e) from None
     ppl = [r['perplexity'] for r in hist.eval]
     print(f"done in {time.perf_counter() - t0:.0f} s; held-out perplexity at each evaluation " + ' -> '.join(f'{p:.2f}' for p in ppl)
           + f"\nadapted model, tokenizer and history.json in {args.output_dir}")
     return 0
 
 # %% ../nbs/07_cli.ipynb #5e79bb9b
-def main(argv=None) -> int:
+def main(argv:list=None, # the arguments after `ftnb` (default: the command line's)
+        ) -> int:
     "Entry point of the `ftnb` console script."
     p = make_parser()
     args = p.parse_args(argv)
@@ -167,5 +233,5 @@ def main(argv=None) -> int:
             _check_paths(args)
             return {'train': train_command, 'adapt': adapt_command}[args.command](args)
         except UsageError as e:
-            print(f"ftnb {args.command}: error: {e}", file=sys.stderr)
+            if not e.quiet: print(f"ftnb {args.command}: error: {e}", file=sys.stderr)
             return 2

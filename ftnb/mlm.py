@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_mlm_adaptation.ipynb #ebffa6f1
 from __future__ import annotations
-import os, json, math, time, html, hashlib, itertools, dataclasses
+import os, json, math, time, html, shutil, hashlib, itertools, dataclasses
 from pathlib import Path
 import numpy as np
 import torch
@@ -556,5 +556,8 @@ def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
                      seed=seed, precision=precision, log_every=log_every or max(1, per_epoch // 8), ckpt_dir=ckpt_dir,
                      ckpt_every=(ckpt_every or max(1, per_epoch // 4)) if ckpt_dir else None, resume=resume, **kwargs)
     if output_dir is not None:
-        with atomic_dir(output_dir) as tmp: _save_mlm(model, tok, tmp, hist)  # replaces the folder, checkpoints included
+        out = Path(output_dir)  # saved whole into a temp folder, then moved in file by file: the run's lock files stay
+        with atomic_dir(out/'.saving') as tmp: _save_mlm(model, tok, tmp, hist)
+        for f in (out/'.saving').iterdir(): os.replace(f, out/f.name)
+        (out/'.saving').rmdir(); shutil.rmtree(out/'checkpoints', ignore_errors=True)
     return model, hist

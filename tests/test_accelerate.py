@@ -1,10 +1,14 @@
 """`ftnb train` on 2 CPU processes the Accelerate way (`accelerate launch` + mpirun), smoke profile.
 
-Checks that both ranks ran, that evaluation metrics were gathered over the whole validation set exactly once
-although the set does not split evenly over 2 processes x batch 8, and that only rank 0 wrote files."""
+Checks that both ranks ran in the precision ftnb's order gives (run twice: the precision this machine picks and,
+forced with `FTNB_PRECISION`, the other one), that a rank asked for another precision mid-launch refuses in one
+line, that evaluation metrics were gathered over the whole validation set exactly once although the set does not
+split evenly over 2 processes x batch 8, and that only rank 0 wrote files."""
 import json, os, shutil, stat, subprocess, sys, textwrap
 from pathlib import Path
 import pytest
+from conftest import picked_precision
+from ftnb.accel import free_port
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, 'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false',
@@ -22,26 +26,37 @@ CHILD = textwrap.dedent('''
     from ftnb.accel import _launched_run
     out, report, n_eval = sys.argv[1], sys.argv[2], int(sys.argv[3])
     rc = main(['train', '--smoke', '--cpu', '--epochs', '1', '--max-train', '48', '--output-dir', out])
+    from accelerate.state import AcceleratorState
+    from ftnb.accel import AccelerateRuntime
+    used = {'no': 'fp32'}.get(AcceleratorState().mixed_precision, AcceleratorState().mixed_precision)
+    try: AccelerateRuntime({'fp32': 'bf16', 'bf16': 'fp32'}[used], cpu=True)  # the launch has one precision
+    except ValueError as e: print(f"rank {st.process_index} refused: {e}", flush=True)
     _launched_run(48, n_eval, report)
-    print(f"rank {st.process_index} of {st.num_processes} finished rc={rc}", flush=True)
+    print(f"rank {st.process_index} of {st.num_processes} finished rc={rc} in {used}", flush=True)
     sys.exit(rc)
 ''')
 
-def launch(tmp_path, n=2):
+def launch(tmp_path, env, n=2):
     (tmp_path/'hostfile').write_text(f'localhost slots={n}\n')
     (tmp_path/'child.py').write_text(CHILD)
     cmd = [str(BIN/'accelerate'), 'launch', '--cpu', '--num_processes', str(n), '--num_machines', '1',
+           '--main_process_port', free_port(),  # not the default 29500: another launch may be running on this machine
            '--mpirun_hostfile', str(tmp_path/'hostfile'), str(tmp_path/'child.py'),
            str(tmp_path/'out'), str(tmp_path/'report.json'), str(N_EVAL)]
-    return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    return subprocess.run(cmd, env={**ENV, **env}, capture_output=True, text=True, timeout=900, cwd=tmp_path)
 
 @pytest.mark.skipif(shutil.which('mpirun') is None, reason="mpirun not found: Accelerate's multi-CPU launch needs "
                     "OpenMPI (`apt-get install openmpi-bin`, or `make mpi`)")
-def test_two_cpu_processes(tmp_path):
-    r = launch(tmp_path)
+def test_two_cpu_processes(tmp_path, precision_env):
+    r = launch(tmp_path, precision_env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    # both ranks ran to the end
-    assert 'rank 0 of 2 finished rc=0' in r.stdout and 'rank 1 of 2 finished rc=0' in r.stdout, r.stdout[-2000:]
+    # both ranks ran to the end, in the precision forced by FTNB_PRECISION (or else the one this machine picks)
+    want = precision_env.get('FTNB_PRECISION') or picked_precision()
+    assert f'rank 0 of 2 finished rc=0 in {want}' in r.stdout and f'rank 1 of 2 finished rc=0 in {want}' in r.stdout, r.stdout[-2000:]
+    assert f'process(es) on cpu, {want}' in r.stdout  # the CLI's start line
+    # a runtime in another precision is refused on both ranks, in one line that names the fix
+    refusals = [l for l in r.stdout.splitlines() if ' refused: ' in l]
+    assert len(refusals) == 2 and all('start the launch with FTNB_PRECISION=' in l for l in refusals), refusals
     # metrics over the whole validation set, exactly once, although each process evaluated padding
     rep = json.loads((tmp_path/'report.json').read_text())
     assert rep['world_size'] == 2

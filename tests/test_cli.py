@@ -1,15 +1,27 @@
-"""The `ftnb` console script: help, one-line usage errors with exit code 2, a smoke training run."""
-import json, os, subprocess, sys
+"""The `ftnb` console script: help, one-line usage errors with exit code 2, a smoke training run, one run per
+output folder (a second run is refused; a run killed with `kill -9` resumes), bad input from a user's file."""
+import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from ftnb.cli import main
 
 FTNB = str(Path(sys.executable).parent/'ftnb')
 ENV = {**os.environ, 'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
+OUTPUTS = {'config.json', 'model.safetensors', 'tokenizer.json', 'history.json', 'curves.png'}
 
 def ftnb(*args, timeout=600):
     "Run the installed console script, as a user does."
     return subprocess.run([FTNB, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=timeout)
+
+def start(*args):
+    "Start the console script in the background."
+    return subprocess.Popen([FTNB, *map(str, args)], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+def wait_for(path, proc, timeout=120):
+    "Wait until `path` exists (while `proc` runs); True if it does."
+    t0 = time.time()
+    while not Path(path).exists() and proc.poll() is None and time.time() - t0 < timeout: time.sleep(0.02)
+    return Path(path).exists()
 
 def run_main(argv, capsys):
     "`main(argv)` in this process: (exit code, stderr)."
@@ -17,11 +29,27 @@ def run_main(argv, capsys):
     except SystemExit as e: rc = e.code
     return rc, capsys.readouterr().err
 
+def one_line_error(r):
+    "The stderr of a failed run: exactly one line, no traceback."
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and 'Traceback' not in r.stderr, (r.returncode, r.stderr[-2000:])
+    return lines[0]
+
 def test_help_and_usage_error_from_the_console_script():
     r = ftnb('train', '--help')
     assert r.returncode == 0 and '--output-dir' in r.stdout and '--max-train' in r.stdout and '--group-by-length' in r.stdout
+    help_text = ' '.join(r.stdout.split())
+    assert 'FTNB_PRECISION' in help_text and 'on a CPU' not in help_text  # true on every CPU
     r = ftnb('train', '--epoch', '2')  # abbreviations are refused: a typo must not start a 3-epoch run
     assert r.returncode == 2 and r.stderr.strip().splitlines() == ["ftnb: error: unrecognized arguments: --epoch 2 (see `ftnb --help`)"]
+
+def test_adapt_help_shows_adapts_own_defaults():
+    import inspect
+    from ftnb.mlm import adapt
+    r = ftnb('adapt', '--help')
+    text, sig = ' '.join(r.stdout.split()), inspect.signature(adapt).parameters
+    assert r.returncode == 0 and '--resume' in text
+    for name in ['epochs', 'lr', 'batch_size', 'seed']: assert f"(default: {sig[name].default})" in text, name
 
 @pytest.mark.parametrize('args,msg', [([], 'required'), (['train', '--lr', '0'], 'positive float'),
     (['train', '--precision', 'fp8'], 'invalid choice'), (['train', '--data', 'missing/pairs.csv'], 'no such file'),
@@ -35,17 +63,68 @@ def test_bad_paths(tmp_path, capsys):
     f = tmp_path/'f'; f.write_text('x')
     rc, err = run_main(['train', '--output-dir', f], capsys)
     assert rc == 2 and 'is a file' in err and len(err.strip().splitlines()) == 1
-    rc, err = run_main(['train', '--resume', '--output-dir', tmp_path/'new'], capsys)
-    assert rc == 2 and 'no checkpoint' in err
+    for cmd in ['train', 'adapt']:
+        rc, err = run_main([cmd, '--resume', '--output-dir', tmp_path/'new'], capsys)
+        assert rc == 2 and 'no checkpoint' in err
     (tmp_path/'p.csv').write_text('first,second,label\na,b,0\nc,d,1\n')  # wrong column names: found when read
     rc, err = run_main(['train', '--smoke', '--data', tmp_path/'p.csv', '--output-dir', tmp_path/'o'], capsys)
     assert rc == 2 and 'sentence1' in err and len(err.strip().splitlines()) == 1, err
+
+def test_output_dir_that_cannot_be_created():
+    line = one_line_error(ftnb('train', '--smoke', '--output-dir', '/proc/nope'))
+    assert 'cannot create the output folder /proc/nope' in line
+
+def test_label_column_mixing_numbers_and_words(tmp_path):
+    rows = ''.join(f'first {i},second {i},{l}\n' for i, l in enumerate([1, 'maybe', 0, 1, 0, 1, 0, 1]))
+    (tmp_path/'mixed.csv').write_text('sentence1,sentence2,label\n' + rows)
+    line = one_line_error(ftnb('train', '--smoke', '--data', tmp_path/'mixed.csv', '--output-dir', tmp_path/'o'))
+    assert "'label'" in line and 'maybe' in line
 
 def test_train_smoke(tmp_path):
     out = tmp_path/'run'
     r = ftnb('train', '--smoke', '--epochs', '1', '--max-train', '32', '--output-dir', out)
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'validation loss' in r.stdout and 'accuracy' in r.stdout
-    assert {'config.json', 'model.safetensors', 'tokenizer.json', 'history.json', 'curves.png'} <= {p.name for p in out.iterdir()}
+    assert OUTPUTS <= {p.name for p in out.iterdir()}
+    assert not any(p.name.endswith('.tmp') for p in out.iterdir()) and not (out/'.ftnb.owner').exists()
     h = json.loads((out/'history.json').read_text())
     assert [x['split'] for x in h].count('eval') == 1
+
+def test_second_run_into_the_same_folder_is_refused(tmp_path):
+    out, args = tmp_path/'run', ['train', '--smoke', '--epochs', '1', '--max-train', '32']
+    first = start(*args, '--output-dir', out)
+    assert wait_for(out/'.ftnb.owner', first), first.communicate()[1][-2000:]  # it holds the folder now
+    os.kill(first.pid, signal.SIGSTOP)  # keep it holding the folder, deterministically, while the second one starts
+    try: second = ftnb(*args, '--output-dir', out)
+    finally: os.kill(first.pid, signal.SIGCONT)
+    line = one_line_error(second)
+    assert 'is in use by another run' in line and f'pid {first.pid}' in line, line
+    stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0 and 'validation loss' in stdout, stderr[-2000:]
+    assert OUTPUTS <= {p.name for p in out.iterdir()}
+
+def kill_and_resume(out, *args):
+    "Start `ftnb *args`, kill it with SIGKILL once it has saved a checkpoint, `--resume` it; return (saved history, result)."
+    p = start(*args, '--output-dir', out)
+    assert wait_for(out/'checkpoints'/'last'/'state.json', p), p.communicate()[1][-2000:]
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    assert (out/'checkpoints'/'last').is_dir() and not (out/'history.json').exists(), 'the run ended before it was killed'
+    assert (out/'.ftnb.owner').exists()  # the killed run's owner note stays; its OS lock died with it
+    saved = json.loads((out/'checkpoints'/'last'/'state.json').read_text())['history']
+    return saved, ftnb(*args, '--resume', '--output-dir', out)
+
+def test_killed_train_resumes(tmp_path):
+    out = tmp_path/'run'
+    saved, r = kill_and_resume(out, 'train', '--smoke', '--epochs', '3', '--max-train', '32')
+    assert r.returncode == 0 and 'validation loss' in r.stdout, r.stderr[-2000:]
+    h = json.loads((out/'history.json').read_text())
+    assert h[:len(saved)] == saved  # the records of the killed run, timings included: it continued, not restarted
+    assert [x['epoch'] for x in h if x['split'] == 'eval'] == [1, 2, 3]
+    assert not (out/'checkpoints').exists() and not (out/'.ftnb.owner').exists()
+
+def test_killed_adapt_resumes(tmp_path):
+    out = tmp_path/'run'
+    saved, r = kill_and_resume(out, 'adapt', '--smoke', '--epochs', '3')
+    assert r.returncode == 0 and 'resuming' in r.stdout, r.stderr[-2000:]
+    h = json.loads((out/'history.json').read_text())
+    assert h[:len(saved)] == saved and len([x for x in h if x['split'] == 'eval']) == 4  # before training, then per epoch
