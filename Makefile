@@ -46,7 +46,7 @@ sync: install
 # `accelerate launch` then build the smoke model and data at the same moment). FTNB_TEST_CACHE=folder reuses one.
 test: install mpi browser sync
 	@cache="$${FTNB_TEST_CACHE:-$$(mktemp -d -t ftnb-test-cache.XXXXXX)}"; \
-	echo "make test: FTNB_CACHE=$$cache ($${FTNB_TEST_CACHE:+reused}$${FTNB_TEST_CACHE:-empty, removed afterwards})"; \
+	if [ -n "$$FTNB_TEST_CACHE" ]; then echo "make test: reusing FTNB_CACHE=$$cache"; else echo "make test: empty FTNB_CACHE=$$cache (removed afterwards)"; fi; \
 	FTNB_CACHE="$$cache" HF_DATASETS_CACHE="$$cache/hf-datasets" $(SMOKE_ENV) \
 	  $(BIN)/python -m pytest tests/ -p no:cacheprovider --durations=0 -q; rc=$$?; \
 	[ -n "$$FTNB_TEST_CACHE" ] || rm -rf "$$cache"; exit $$rc
