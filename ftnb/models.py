@@ -21,13 +21,17 @@ __all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics',
            'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
+def _preds_labels(eval_pred):
+    "`(predictions, labels)` as numpy arrays from an `EvalPrediction` or a pair."
+    preds, labels = (eval_pred.predictions, eval_pred.label_ids) if hasattr(eval_pred, 'label_ids') else eval_pred
+    if isinstance(preds, tuple): preds = preds[0]
+    return np.asarray(preds), np.asarray(labels)
+
 def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)` pair; predictions are logits or ids
                     average:str='auto', # 'binary', 'macro', 'micro', 'weighted', or 'auto' (binary for 2 classes, else macro)
                    ) -> dict:
     "Accuracy and F1 with glue/mrpc's keys, computed offline with scikit-learn."
-    preds, labels = (eval_pred.predictions, eval_pred.label_ids) if hasattr(eval_pred, 'label_ids') else eval_pred
-    if isinstance(preds, tuple): preds = preds[0]
-    preds, labels = np.asarray(preds), np.asarray(labels)
+    preds, labels = _preds_labels(eval_pred)
     if preds.ndim == 2: preds = preds.argmax(-1)
     if preds.shape != labels.shape:
         raise ValueError(f"predictions have shape {preds.shape} but labels have shape {labels.shape}: pass one prediction per label")
@@ -39,12 +43,6 @@ def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)
 
 # %% ../nbs/01a_models.ipynb #3e91b076
 PROBLEM_TYPES = ('single_label_classification', 'multi_label_classification', 'regression')
-
-def _preds_labels(eval_pred):
-    "`(predictions, labels)` as numpy arrays from an `EvalPrediction` or a pair."
-    preds, labels = (eval_pred.predictions, eval_pred.label_ids) if hasattr(eval_pred, 'label_ids') else eval_pred
-    if isinstance(preds, tuple): preds = preds[0]
-    return np.asarray(preds), np.asarray(labels)
 
 def multilabel_metrics(eval_pred, # `(logits, 0/1 targets)`, both (examples, labels)
                        thresholds=0.5, # probability above which a label is predicted: one number, or one per label
