@@ -17,7 +17,7 @@ from transformers import get_scheduler
 from fastcore.basics import patch, store_attr
 from fastcore.meta import delegates
 from .core import *
-from .models import compute_metrics
+from .models import compute_metrics, metrics_for, classification_loss
 
 # %% auto #0
 __all__ = ['param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state', 'save_checkpoint',
@@ -125,21 +125,26 @@ class Runtime:
         if self.scaler and 'scaler' in d: self.scaler.load_state_dict(d['scaler'])
 
 # %% ../nbs/03_custom_loop.ipynb #6174e6af
+def _problem_type(model) -> str|None:
+    "The task of `model` (its `config.problem_type`), looking through DDP/Accelerate wrappers; None means single-label."
+    m = getattr(model, 'module', model)
+    return getattr(getattr(m, 'config', None), 'problem_type', None)
+
 @torch.no_grad()
-def evaluate(model, # a classification model
+def evaluate(model, # a classification (or regression) model
              dl, # an eval DataLoader yielding batches with `labels`
-             runtime:Runtime=None, # default: plain PyTorch on the model's device
-             metric_fn=compute_metrics, # `metric_fn((logits, labels)) -> dict`, on numpy arrays
+             runtime:Runtime=None, # default: plain PyTorch on the model's device, fp32
+             metric_fn=None, # `metric_fn((logits, labels)) -> dict` on numpy arrays; default `metrics_for` the model's task
             ) -> dict:
-    "Loss (mean over examples) and metrics of `model` on `dl`."
-    rt = runtime or Runtime(next(model.parameters()).device, 'fp32')
-    logits, labels, losses = [], [], []
+    "Loss (mean over examples) and metrics of `model` on `dl`, for its task (`config.problem_type`)."
+    rt, pt = runtime or Runtime(next(model.parameters()).device, 'fp32'), _problem_type(model)
+    metric_fn, logits, labels, losses = metric_fn or metrics_for(pt), [], [], []
     with eval_mode(model):
         for batch in dl:
             batch = rt.to_device(batch)
             with rt.autocast(): out = model(**{k: v for k, v in batch.items() if k != 'labels'})
             lg = out.logits.float()
-            loss = F.cross_entropy(lg, batch['labels'], reduction='none')
+            loss = classification_loss(lg, batch['labels'], pt, reduction='none')
             lg, y, loss = rt.gather((lg, batch['labels'], loss))
             logits.append(lg.cpu()); labels.append(y.cpu()); losses.append(loss.cpu())
     if not labels: raise ValueError("the eval DataLoader is empty: nothing to evaluate")
@@ -263,7 +268,7 @@ class Loop:
                  progress:bool=True, # show a tqdm bar
                  loss_fn=model_loss, # `loss_fn(model, batch) -> (total, count)`: what is minimised (see `model_loss`)
                  eval_fn=None, # `eval_fn(model, eval_dl, runtime) -> dict` with 'loss'; default `evaluate` with `metric_fn`
-                 metric_fn=compute_metrics, # metrics of the default `eval_fn`: `metric_fn((logits, labels)) -> dict`
+                 metric_fn=None, # metrics of the default `eval_fn`: `metric_fn((logits, labels)) -> dict`; default `metrics_for` the task
                  callbacks=(), # functions called as `cb(step, history)` after every optimizer step (see `StopTraining`)
                 ):
         "Check the options, then build the runtime, optimizer and schedule (nothing is trained until `fit`)."

@@ -136,14 +136,17 @@ class PooledClassifierConfig(PreTrainedConfig):
 def classification_loss(logits:torch.Tensor, # (batch, num_labels)
                         labels:torch.Tensor, # class ids, 0/1 targets (multi-label) or scores (regression)
                         problem_type:str=None, # 'single_label_classification', 'multi_label_classification' or 'regression'
+                        reduction:str='mean', # 'mean', or 'none' for one loss per example
                        ) -> torch.Tensor:
     "The loss of `logits` against `labels` for `problem_type` (default: single-label classification)."
     logits = logits.float()
     if problem_type == 'regression':
-        return nn.functional.mse_loss(logits.squeeze(-1) if logits.shape[-1] == 1 else logits, labels.float())
-    if problem_type == 'multi_label_classification':
-        return nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
-    return nn.functional.cross_entropy(logits, labels.long())
+        loss = nn.functional.mse_loss(logits.squeeze(-1) if logits.shape[-1] == 1 else logits, labels.float(), reduction='none')
+    elif problem_type == 'multi_label_classification':
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, labels.float(), reduction='none')
+    else: loss = nn.functional.cross_entropy(logits, labels.long(), reduction='none')
+    if loss.dim() > 1: loss = loss.mean(-1)  # one number per example (its labels' or scores' mean)
+    return loss.mean() if reduction == 'mean' else loss
 
 # %% ../nbs/01a_models.ipynb #26fc8f6d
 def _encoder_kwargs(ecfg) -> dict:

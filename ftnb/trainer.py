@@ -81,7 +81,7 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
     kw.update(overrides)
     tr = Trainer(model, TrainingArguments(**kw), train_dataset=tok_ds[train_split], eval_dataset=tok_ds[eval_split],
                  data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                 compute_metrics=compute_metrics, callbacks=callbacks)
+                 compute_metrics=metrics_for(model.config.problem_type), callbacks=callbacks)
     if kw['disable_tqdm']: tr.remove_callback(PrinterCallback)  # it would print every log dict; History has them
     return tr
 
