@@ -15,7 +15,7 @@ from .core import *
 __all__ = ['KINDS', 'REMEDIES', 'RULES', 'series', 'ema', 'auto_smooth', 'synthetic_history', 'plot_curves', 'Diagnosis',
            'Thresholds', 'Curves', 'measure', 'Finding', 'find_diverged', 'find_too_little_data', 'find_spike',
            'find_rebound', 'find_wobble', 'find_zigzag', 'find_unstable', 'find_eval_rise', 'find_metric_gap',
-           'find_overfitting', 'find_no_train_curve', 'find_underfitting', 'find_healthy', 'diagnose']
+           'find_overfitting', 'find_no_train_curve', 'find_underfitting', 'find_healthy', 'diagnose', 'checklist']
 
 # %% ../nbs/05_learning_curves.ipynb #1617a696
 def _num(v):
@@ -512,3 +512,68 @@ def diagnose(history, # a `History` (or a list of its records)
         stats.update(found.stats); notes += found.notes
         if found: return Diagnosis(kind, found.evidence + notes, list(REMEDIES[kind]), stats)
     return Diagnosis('healthy', find_healthy(c, th).evidence + notes, list(REMEDIES['healthy']), stats)
+
+# %% ../nbs/05_learning_curves.ipynb #c2af87d6
+def _loss_trend(c:Curves, th:Thresholds) -> str:
+    "Still falling or flat: the last quarter of the train curve against the quarter before it."
+    if not c.enough_train: return f"cannot tell: only {len(c.losses)} finite train loss(es)"
+    g, q = c.group_losses, c.quarter
+    before = g[-2*q:-q].mean() if len(g) >= 2*q else c.start
+    fall = (before - c.end)/c.scale
+    return (f"still falling: {before:.3f} → {c.end:.3f} over the last quarter ({fall:.0%} of the start)" if fall > th.falling_tol
+            else f"plateaued: {before:.3f} → {c.end:.3f} over the last quarter (limit {th.falling_tol:.0%} of the start)")
+
+def _during(c:Curves, th:Thresholds) -> list:
+    "The course's during-training questions, answered by `diagnose`'s rules."
+    ov, un, st, sp = (f(c, th) for f in (find_overfitting, find_underfitting, find_unstable, find_spike))
+    rising = (f"yes: {ov.evidence[0]}" if ov else f"no: the eval loss went {c.eval_losses[0]:.3f} → {c.eval_losses[-1]:.3f}"
+              if c.enough_eval else "cannot tell: fewer than 2 evaluations")
+    lr = ("cannot tell without a train curve" if not c.enough_train else f"perhaps too high: {st.evidence[0]}" if st
+          else f"perhaps too low (or too few steps): {un.evidence[0]}" if un
+          else f"neither: the train loss fell {c.drop:.0%} of its start, without spikes or wobble")
+    spikes = f"yes: {sp.evidence[0]}" if sp else "no" if c.enough_train else "cannot tell without a train curve"
+    return [("Is the loss still falling, or has it plateaued?", _loss_trend(c, th)),
+            ("Is the validation loss rising while the training loss falls?", rising),
+            ("Is the learning rate too high (erratic curves) or too low (flat ones)?", lr),
+            ("Are there sudden spikes?", spikes)]
+
+# %% ../nbs/05_learning_curves.ipynb #2c47877f
+def _generalisation(c:Curves) -> str:
+    "How close train and validation end: the metric when train records carry it, else the losses."
+    _, train_m = series(c.records, 'train', c.metric) if c.metric else (None, [])
+    if len(train_m) and c.has_metric:
+        return f"train {c.metric} {train_m[-1]:.3f} vs validation {c.eval_metric[-1]:.3f} (gap {train_m[-1] - c.eval_metric[-1]:+.3f})"
+    if c.enough_train and len(c.eval_losses):
+        return f"train loss {c.end:.3f} (last quarter) vs validation loss {c.eval_losses[-1]:.3f} (gap {c.eval_losses[-1] - c.end:+.3f})"
+    return "cannot tell: needs train losses and an evaluation"
+
+def _after(c:Curves, th:Thresholds, tol:float) -> list:
+    "The course's after-training questions, answered from the evaluations."
+    qs = ["Did the model reach a good level?", "Could fewer epochs have reached the same?",
+          "How close are training and validation?", "Would more training help?"]
+    if not c.has_metric: return list(zip(qs, [f"no eval {c.metric or 'metric'} recorded", "cannot tell", _generalisation(c), "cannot tell"]))
+    m = c.eval_metric; fin, ib = m[-1], int(np.nanargmax(m))
+    k = next(i for i, v in enumerate(m) if v >= fin - tol)
+    level = f"final {c.metric} {fin:.3f} (best {m[ib]:.3f} at {_where(c.evals[ib])}; {m[0]:.3f} at the first evaluation)"
+    fewer = (f"yes: {_where(c.evals[k])} already had {m[k]:.3f} (final {fin:.3f}, reached at {_where(c.evals[-1])})"
+             if k < len(m) - 1 else f"no: no evaluation before the last came within {tol} of the final {c.metric}")
+    more = ("no: the validation loss is already rising (overfitting)" if find_overfitting(c, th)
+            else "cannot tell from one evaluation" if len(m) < 2
+            else f"probably: {c.metric} rose {m[-2]:.3f} → {fin:.3f} at the last evaluation" if fin - m[-2] > tol
+            else f"not much: {c.metric} moved {fin - m[-2]:+.3f} at the last evaluation (tolerance {tol})")
+    return list(zip(qs, [level, fewer, _generalisation(c), more]))
+
+# %% ../nbs/05_learning_curves.ipynb #84990e01
+def checklist(history, # a `History` (or a list of its records)
+              metric:str='accuracy', # the eval metric the answers quote
+              thresholds:Thresholds=None, # the rules' thresholds (default: `Thresholds()`)
+              tol:float=0.01, # metric changes smaller than this count as "the same"
+              **overrides, # any `Thresholds` field, as in `diagnose`
+             ):
+    "The course's during- and after-training checklists, each question answered with numbers from `history`."
+    import pandas as pd
+    th = _thresholds(thresholds, overrides)
+    d, c = diagnose(history, metric, th), measure(history, metric, th)
+    rows = [('verdict', "What does `diagnose` call it?", d.kind)]
+    rows += [('during training', q, a) for q, a in _during(c, th)] + [('after training', q, a) for q, a in _after(c, th, tol)]
+    return pd.DataFrame(rows, columns=['when', 'question', 'answer']).set_index(['when', 'question'])
