@@ -16,9 +16,9 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from .core import *
 
 # %% auto #0
-__all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for', 'confusion',
-           'pretrained_pooling', 'PooledClassifierConfig', 'classification_loss', 'MeanPoolingClassifier', 'mean_pool',
-           'load_classifier']
+__all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
+           'tune_thresholds', 'confusion', 'pretrained_pooling', 'PooledClassifierConfig', 'classification_loss',
+           'MeanPoolingClassifier', 'mean_pool', 'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -74,6 +74,21 @@ def metrics_for(problem_type:str=None, # one of `PROBLEM_TYPES`; None: single-la
     if problem_type not in (None,) + PROBLEM_TYPES:
         raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {problem_type!r}")
     return {'multi_label_classification': multilabel_metrics, 'regression': regression_metrics}.get(problem_type, compute_metrics)
+
+# %% ../nbs/01a_models.ipynb #1b1a130e
+def tune_thresholds(eval_pred, # `(logits, 0/1 targets)` of a validation set, both (examples, labels)
+                    grid=None, # candidate probability thresholds; default 0.05, 0.10, ..., 0.95
+                   ) -> list:
+    "Per-label thresholds that maximise each label's F1 on `eval_pred` (0.5 for a label that never occurs there)."
+    logits, labels = _preds_labels(eval_pred)
+    p, y = 1 / (1 + np.exp(-logits.astype(np.float64))), labels.astype(bool)
+    grid = np.round(np.arange(0.05, 0.96, 0.05), 2) if grid is None else np.asarray(grid)
+    out = []
+    for j in range(y.shape[1]):
+        if not y[:, j].any(): out.append(0.5); continue
+        f1 = [f1_score(y[:, j], p[:, j] > t, zero_division=0) for t in grid]
+        out.append(float(grid[int(np.argmax(f1))]))  # the first (lowest) of equally good thresholds
+    return out
 
 # %% ../nbs/01a_models.ipynb #377ff8c2
 def confusion(eval_pred, # `(logits or predicted ids, true ids)`
@@ -195,12 +210,19 @@ POOLINGS = ('auto', 'cls', 'mean')
 def load_classifier(checkpoint:str=None, # hub id or local path; default `default_checkpoint('cls')`
                     label_names:list=None, # class names, e.g. `ds['train'].features['label'].names`
                     pooling:str='auto', # 'cls' (the stock [CLS] + pooler head), 'mean', or 'auto': as the checkpoint was pretrained
+                    task:str=None, # one of `PROBLEM_TYPES` (sets `config.problem_type`); None: as `kwargs` say (single-label by default)
                     **kwargs, # passed to `from_pretrained` (e.g. `problem_type`, dropout settings)
                    ):
-    "A pretrained encoder with a new classification head sized and named for `label_names`."
+    "A pretrained encoder with a new head sized and named for `label_names` (one output named 'score' for regression)."
     if pooling not in POOLINGS: raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    if task is not None:
+        if task not in PROBLEM_TYPES: raise ValueError(f"task must be one of {PROBLEM_TYPES}, got {task!r}")
+        kwargs['problem_type'] = task
     checkpoint = checkpoint or default_checkpoint('cls')
-    label_names = list(label_names or ['0', '1'])
+    regression = kwargs.get('problem_type') == 'regression'
+    label_names = list(label_names or (['score'] if regression else ['0', '1']))
+    if regression and len(label_names) != 1:
+        raise ValueError(f"a regression model has one output, got label_names={label_names}: pass label_names=None (or ['score'])")
     if pooling == 'auto': pooling = pretrained_pooling(checkpoint)
     labels = dict(num_labels=len(label_names), id2label=dict(enumerate(label_names)), label2id={n: i for i, n in enumerate(label_names)})
     if pooling == 'cls': return AutoModelForSequenceClassification.from_pretrained(checkpoint, **labels, **kwargs)

@@ -128,3 +128,15 @@ def test_killed_adapt_resumes(tmp_path):
     assert r.returncode == 0 and 'resuming' in r.stdout, r.stderr[-2000:]
     h = json.loads((out/'history.json').read_text())
     assert h[:len(saved)] == saved and len([x for x in h if x['split'] == 'eval']) == 4  # before training, then per epoch
+
+def test_help_lists_predict_and_evaluate():
+    r = ftnb('--help')
+    assert r.returncode == 0 and 'predict' in r.stdout and 'evaluate' in r.stdout
+    r = ftnb('train', '--help')
+    text = ' '.join(r.stdout.split())
+    assert '--task' in text and 'multi_label_classification' in text and "'none': single texts" in text
+    for cmd, flag in [('predict', '--output'), ('evaluate', '--top')]:
+        r = ftnb(cmd, '--help')
+        assert r.returncode == 0 and flag in r.stdout and '--model' in r.stdout
+    r = ftnb('predict', '--data', 'x.csv')  # --model is required: a usage error, one line
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and '--model' in r.stderr
