@@ -527,12 +527,12 @@ def _adapt_data(checkpoint, corpus, train_size:int, test_size:int, chunk_size:in
 @delegates(train_mlm, but=['eval_ds', 'ckpt_dir', 'log_every', 'ckpt_every'])
 def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
           corpus=None, # Dataset(text) of in-domain text; default `ftnb.data.movie_reviews()`
-          train_size:int=None, # training chunks (default 1,000 full / 64 smoke; the course used 10,000)
+          train_size:int=None, # training chunks (default 4,000 full / 64 smoke; the course used 10,000)
           test_size:int=None, # test chunks (default 100 / 16; the course used 10% of train_size)
           chunk_size:int=128, # tokens per chunk
           epochs:float=1, # passes over the training chunks
-          batch_size:int=16, # chunks per step
-          lr:float=1e-4, # peak learning rate
+          batch_size:int=32, # chunks per step
+          lr:float=2e-4, # peak learning rate
           weight_decay:float=0.01, # AdamW weight decay
           whole_word:bool=False, # whole-word masking (20% of words) instead of 15% of tokens
           mlm_probability:float=0.15, # token masking rate (or word rate when `whole_word`)
@@ -546,7 +546,7 @@ def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
          ) -> tuple:
     "Fine-tune a masked LM on in-domain text; returns `(model, history)` with eval perplexity before training and per epoch."
     if resume and output_dir is None: raise ValueError("resume=True continues the run saved in output_dir/checkpoints: pass its output_dir")
-    train_size, test_size = train_size or by_profile(1000, 64), test_size or by_profile(100, 16)
+    train_size, test_size = train_size or by_profile(4000, 64), test_size or by_profile(100, 16)
     tok, train_ds, collator, ev = _adapt_data(checkpoint, corpus, train_size, test_size, chunk_size, whole_word, mlm_probability, seed)
     set_seed(seed)
     with temp_env(TRANSFORMERS_VERBOSITY='error'): model = AutoModelForMaskedLM.from_pretrained(checkpoint)

@@ -12,7 +12,7 @@ out = sys.argv[1]
 resume, slow = '--resume' in sys.argv, '--slow' in sys.argv
 cbs = [lambda step, h: (print(f'step {step}', flush=True), time.sleep(0.5))] if slow else []
 try:
-    adapt(default_checkpoint('mlm'), movie_reviews().select(range(60)), epochs=2, output_dir=out, resume=resume,
-          ckpt_every=1, callbacks=cbs)
+    adapt(default_checkpoint('mlm'), movie_reviews().select(range(60)), epochs=2, batch_size=16, output_dir=out, resume=resume,
+          ckpt_every=1, callbacks=cbs)  # 64 smoke chunks / 16 = 4 steps per epoch: evaluations at steps 0, 4, 8
 except ValueError as e:
     print(f'error: {e}', file=sys.stderr); sys.exit(3)
