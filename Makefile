@@ -32,7 +32,7 @@ browser:
 	  || echo "could not install chromium: tests/test_docs.py will skip its browser tests"; }
 
 demo: install
-	HF_HUB_OFFLINE=1 $(BIN)/ftnb train --batch-size 32 --lr 1e-4 --output-dir runs/demo
+	HF_HUB_OFFLINE=1 $(BIN)/ftnb train --output-dir runs/demo
 
 # The notebooks and ftnb/ (and README.md) must be in sync: exporting must change nothing.
 sync: install

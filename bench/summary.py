@@ -54,6 +54,24 @@ if (e := load('finetune')):
         row('finetune', "ftnb's time to the course's final accuracy / the course's wall time",
             'never reached' if ratio is None else f'{ratio:.2f}x', '<= 0.33x, final acc not lower',
             ratio is not None and ratio <= 1/3 and ok_acc, machine=cpu)
+if (pd_ := load('predict')):
+    sp, tg = pd_['speed'], pd_['target']
+    for prec in ('fp32', 'bf16'):
+        r = sp.get(f'predict_{prec}')
+        if r: row('predict', f"predict ({prec}) vs pipeline(batch_size=32), {sp['rows']:,} rows: rows/s, same labels",
+                  f"{r['speedup_median']:.1f}x ({r['rows_per_s_best']:.0f} vs {sp['pipeline']['rows_per_s_best']:.0f} rows/s), {r['same_label']:.2%}",
+                  f">= {tg['speedup_min']:.0f}x", r['speedup_median'] >= tg['speedup_min'], machine=mach(pd_))
+    mem = pd_['memory']
+    row('predict', 'peak RSS of predict, 100,000 rows / 1,000 rows', f"{mem['ratio']:.2f}x", f"<= {tg['rss_ratio_max']}x",
+        mem['ratio'] <= tg['rss_ratio_max'], note=mem.get('checkpoint', ''), machine=mach(pd_))
+if (lo := load('lora')):
+    for r in lo['summary']:
+        row('lora', f"{r['config']} (lr {r['lr']:g}, {lo['train_examples']} pairs, {lo['epochs']} epochs): trainable, samples/s, saved, val acc",
+            f"{r['trainable']:,} ({r['trainable_pct']}%), {r['samples_per_s']:.1f}/s, {r['saved_mb']:.2f} MB, {r['val_accuracy']:.3f}", machine=mach(lo))
+if (tu := load('tune')):
+    for r in tu['comparison']:
+        row('tune', f"{r.get('pruner')} pruning, {tu['trials']} trials on {tu['train_examples']} pairs: best val acc, wall time",
+            f"{r.get('best_value', float('nan')):.3f}, {r.get('seconds', float('nan')):.0f} s", machine=mach(tu))
 if (t := load('tests')):
     runs = {k: v for k, v in t.items() if isinstance(v, dict) and 'seconds' in v} or {'': t}
     worst = max(v['seconds'] for v in runs.values())

@@ -20,8 +20,8 @@ from .core import *
 from .models import compute_metrics, metrics_for, classification_loss
 
 # %% auto #0
-__all__ = ['param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'StopTraining', 'stop_at', 'model_loss', 'Loop', 'train']
+__all__ = ['RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state',
+           'save_checkpoint', 'load_checkpoint', 'StopTraining', 'stop_at', 'model_loss', 'Loop', 'train']
 
 # %% ../nbs/03_custom_loop.ipynb #689eb9f1
 def param_groups(model, # the model whose trainable parameters are grouped
@@ -446,3 +446,6 @@ def train(model, # a model returning `.loss` when `labels` are in the batch (or 
          ) -> History:
     "Train `model` with the course's loop plus accumulation, clipping, AMP, checkpoints and early stopping; return its `History`."
     return Loop(model, train_dl, eval_dl, **kwargs).fit()
+
+# %% ../nbs/03_custom_loop.ipynb #aa72f230
+RECIPE = dict(batch_size=32, lr=1.5e-4, epochs=3, warmup=0.1)  # ftnb's defaults (`ftnb train`, `make demo`, README); measured by bench/finetune.py
