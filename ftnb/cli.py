@@ -43,24 +43,6 @@ def _adapt_option(a, flag, name, **kw):
     act = a.add_argument(flag, default=None, help='%(adapt_doc)s', **kw)
     act.adapt_doc = _AdaptDoc(name)  # argparse formats '%(adapt_doc)s' from the action's attributes
 
-# %% ../nbs/07_cli.ipynb #f29b460c
-def _tune_parser(sub):
-    "`ftnb tune`: an Optuna search over ftnb's recipe, bad trials pruned by their learning curves (chapter 06b)."
-    t = sub.add_parser('tune', allow_abbrev=False, help='search learning rate, batch size, epochs, warm-up, weight decay (and LoRA rank) with Optuna',
-                       description="Each trial is an ftnb training run; by default a trial whose curves `diagnose` calls unstable, or "
-                                   "still underfitting after an epoch, is pruned. Resumable: run the same command again.")
-    t.add_argument('--checkpoint', default=None, help='hub id or local folder (default: embedded MiniLM offline, bert-base-uncased online)')
-    t.add_argument('--data', default=None, metavar='SRC', help='a pair-task file, folder or hub id, as for `ftnb train` (default: the embedded pair task)')
-    t.add_argument('--trials', type=_positive(int), default=None, help='finished trials wanted (default: 20; 3 in the smoke profile)')
-    t.add_argument('--pruner', choices=['diagnose', 'median', 'none'], default='diagnose', help="diagnose: ftnb's learning-curve verdicts; median: Optuna's MedianPruner (default: %(default)s)")
-    t.add_argument('--lora', action='store_true', help='search LoRA fine-tuning, its rank included')
-    t.add_argument('--budget-s', type=_positive(float), default=None, metavar='SECONDS', help='start no new trial after this many seconds')
-    t.add_argument('--max-train', type=_positive(int), default=None, metavar='N', help='use the first N training pairs only')
-    t.add_argument('--max-eval', type=_positive(int), default=None, metavar='N', help='use the first N validation pairs only')
-    t.add_argument('--seed', type=int, default=42, help='seeds the sampler, the data and every trial (default: %(default)s)')
-    t.add_argument('--output-dir', default='runs/tune', help='study.db, trials.jsonl, each trial, best/ and search.png; one search at a time (default: %(default)s)')
-    t.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
-
 # %% ../nbs/07_cli.ipynb #ead9e7a1
 TASK_CHOICES = ('auto', 'single_label_classification', 'multi_label_classification', 'regression')
 
@@ -153,6 +135,24 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser, metavar='{train,predict,evaluate,adapt,tune}')
     _train_parser(sub); _predict_parser(sub); _evaluate_parser(sub); _adapt_parser(sub); _tune_parser(sub)
     return p
+
+# %% ../nbs/07_cli.ipynb #f29b460c
+def _tune_parser(sub):
+    "`ftnb tune`: an Optuna search over ftnb's recipe, bad trials pruned by their learning curves (chapter 06b)."
+    t = sub.add_parser('tune', allow_abbrev=False, help='search learning rate, batch size, epochs, warm-up, weight decay (and LoRA rank) with Optuna',
+                       description="Each trial is an ftnb training run; by default a trial whose curves `diagnose` calls unstable, or "
+                                   "still underfitting after an epoch, is pruned. Resumable: run the same command again.")
+    t.add_argument('--checkpoint', default=None, help='hub id or local folder (default: embedded MiniLM offline, bert-base-uncased online)')
+    t.add_argument('--data', default=None, metavar='SRC', help='a pair-task file, folder or hub id, as for `ftnb train` (default: the embedded pair task)')
+    t.add_argument('--trials', type=_positive(int), default=None, help='finished trials wanted (default: 20; 3 in the smoke profile)')
+    t.add_argument('--pruner', choices=['diagnose', 'median', 'none'], default='diagnose', help="diagnose: ftnb's learning-curve verdicts; median: Optuna's MedianPruner (default: %(default)s)")
+    t.add_argument('--lora', action='store_true', help='search LoRA fine-tuning, its rank included')
+    t.add_argument('--budget-s', type=_positive(float), default=None, metavar='SECONDS', help='start no new trial after this many seconds')
+    t.add_argument('--max-train', type=_positive(int), default=None, metavar='N', help='use the first N training pairs only')
+    t.add_argument('--max-eval', type=_positive(int), default=None, metavar='N', help='use the first N validation pairs only')
+    t.add_argument('--seed', type=int, default=42, help='seeds the sampler, the data and every trial (default: %(default)s)')
+    t.add_argument('--output-dir', default='runs/tune', help='study.db, trials.jsonl, each trial, best/ and search.png; one search at a time (default: %(default)s)')
+    t.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
 
 # %% ../nbs/07_cli.ipynb #5b80f0c3
 class UsageError(Exception):
