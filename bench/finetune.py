@@ -4,7 +4,7 @@
     fp32, batch 8, lr 5e-5, linear schedule, 3 epochs.
 (b) ftnb:   ftnb's loop with ftnb's defaults — the head that matches how the encoder was pretrained (mean pooling for
     MiniLM: `load_classifier(pooling='auto')`), length-grouped batches, the precision `pick_precision` chooses, and
-    the recipe in RECIPES['ftnb'] (the CLI's defaults).
+    ftnb.loop.RECIPE (the CLI's defaults).
 Both evaluate on the validation split 4 times per epoch. Time to accuracy = the wall time (training and those
 evaluations) at which a run's validation accuracy first reaches the course recipe's final validation accuracy
 (the median over seeds). Each recipe runs with `--seeds` seeds (default 3) in this one process, interleaved, so
@@ -18,10 +18,10 @@ from ftnb.core import set_seed, pick_precision
 from ftnb.data import tokenize_pairs, make_loaders
 from ftnb.models import load_classifier
 from ftnb.trainer import make_trainer, history_from_trainer
-from ftnb.loop import train, evaluate
+from ftnb.loop import train, evaluate, RECIPE
 
 RECIPES = {'course': dict(batch_size=8, lr=5e-5, epochs=3, pooling='cls', group_by_length=False, precision='fp32'),
-           'ftnb': dict(batch_size=32, lr=2e-4, epochs=2, pooling='auto', group_by_length=True, precision=None, warmup=0.1)}
+           'ftnb': dict(**RECIPE, pooling='auto', group_by_length=True, precision=None)}  # ftnb.loop.RECIPE: the CLI's defaults
 EVALS_PER_EPOCH = 4
 
 def _curve(evals) -> list:

@@ -47,7 +47,9 @@ if (e := load('finetune')):
             f"{c['seconds']:.0f} s, {c['val_accuracy']:.3f} / {c['test_accuracy']:.3f}", machine=cpu)
     if 'ftnb' in s:
         f = s['ftnb']; tt = f.get('time_to_target')
-        row('finetune', f"ftnb recipe ({f['precision']}): time to the course's final val acc, wall time, val / test acc",
+        rc = f['recipe']
+        row('finetune', f"ftnb recipe (batch {rc['batch_size']}, lr {rc['lr']:g}, {rc['epochs']} epochs, warm-up {rc.get('warmup', 0):g}, {f['precision']}): "
+            "time to the course's final val acc, wall time, val / test acc",
             f"{'never' if tt is None else f'{tt:.0f} s'}, {f['seconds']:.0f} s, {f['val_accuracy']:.3f} / {f['test_accuracy']:.3f}", machine=cpu)
     if 'course' in s and 'ftnb' in s:
         ratio, ok_acc = s.get('time_ratio'), s['ftnb']['val_accuracy'] >= s['course']['val_accuracy']
