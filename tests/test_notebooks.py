@@ -8,7 +8,7 @@ from conftest import precision_params
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb'))
-PRECISION_SENSITIVE = ['03_custom_loop.ipynb', '04_accelerate.ipynb', '06_mlm_adaptation.ipynb']
+PRECISION_SENSITIVE = ['01b_lora.ipynb', '03_custom_loop.ipynb', '04_accelerate.ipynb', '06_mlm_adaptation.ipynb', '06a_tasks.ipynb']  # training or inference paths that branch on precision
 CASES = [pytest.param(nb, {}, id=nb) for nb in NBS] + [
     pytest.param(nb, env, id=f'{nb}-{pid}') for nb in PRECISION_SENSITIVE for pid, env in precision_params()[1:]]
 
