@@ -46,14 +46,19 @@ def _adapt_option(a, flag, name, **kw):
 # %% ../nbs/07_cli.ipynb #ead9e7a1
 TASK_CHOICES = ('auto', 'single_label_classification', 'multi_label_classification', 'regression')
 
+def _source_options(p, data_help:str, many:bool=False):
+    "The `--checkpoint` and `--data` options of `train` and `tune` (`many`: several data files)."
+    p.add_argument('--checkpoint', default=None, help='hub id or local folder (default: embedded MiniLM offline, bert-base-uncased online)')
+    p.add_argument('--data', nargs='+' if many else None, default=None, metavar='SRC', help=data_help)
+
+def _smoke_option(p): p.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
+
 def _train_parser(sub):
     "Add the `train` subcommand to `sub`."
     t = sub.add_parser('train', allow_abbrev=False, help='fine-tune a checkpoint on a classification dataset (texts or pairs; classes, tags or scores)',
                        description='Fine-tune a checkpoint on single texts or sentence pairs (one class, several tags, or a score per example) '
                        'with the chapter 03 loop under Accelerate; writes the model + tokenizer (save_pretrained), history.json and curves.png to --output-dir.')
-    t.add_argument('--checkpoint', default=None, help='hub id or local folder (default: embedded MiniLM offline, bert-base-uncased online)')
-    t.add_argument('--data', nargs='+', default=None, metavar='SRC',
-                   help='csv/tsv/json/jsonl/parquet file(s), a folder, or a hub dataset id (default: embedded pair task offline, GLUE MRPC online)')
+    _source_options(t, 'csv/tsv/json/jsonl/parquet file(s), a folder, or a hub dataset id (default: embedded pair task offline, GLUE MRPC online)', many=True)
     t.add_argument('--text-a', default=None, help='the text column (default: the first of text, sentence, sentence1 that the data has)')
     t.add_argument('--text-b', default='auto', help="the second text column of a pair; 'none': single texts "
                    "(default: sentence2 when the text column is sentence1 and the data has sentence2, else single texts)")
@@ -76,7 +81,7 @@ def _train_parser(sub):
     t.add_argument('--output-dir', default='runs/train', help='where the model, history.json and curves.png go; one run at a time (default: %(default)s)')
     t.add_argument('--resume', action='store_true', help='continue from OUTPUT_DIR/checkpoints/last (checkpoints are kept until the run ends)')
     t.add_argument('--cpu', action='store_true', help='train on the CPU even when a GPU is present')
-    t.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
+    _smoke_option(t)
 
 def _use_options(p):
     "The options `ftnb predict` and `ftnb evaluate` share: the model, the data, the text columns, batch size and precision."
@@ -124,7 +129,7 @@ def _adapt_parser(sub):
     _adapt_option(a, '--seed', 'seed', type=int)
     a.add_argument('--output-dir', default='runs/adapt', help='where the adapted model goes; one run at a time (default: %(default)s)')
     a.add_argument('--resume', action='store_true', help='continue exactly from OUTPUT_DIR/checkpoints/last, left by an interrupted run')
-    a.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
+    _smoke_option(a)
 
 def make_parser() -> argparse.ArgumentParser:
     "The `ftnb` argument parser (subcommands `train`, `predict`, `evaluate`, `adapt` and `tune`)."
@@ -142,8 +147,7 @@ def _tune_parser(sub):
     t = sub.add_parser('tune', allow_abbrev=False, help='search learning rate, batch size, epochs, warm-up, weight decay (and LoRA rank) with Optuna',
                        description="Each trial is an ftnb training run; by default a trial whose curves `diagnose` calls unstable, or "
                                    "still underfitting after an epoch, is pruned. Resumable: run the same command again.")
-    t.add_argument('--checkpoint', default=None, help='hub id or local folder (default: embedded MiniLM offline, bert-base-uncased online)')
-    t.add_argument('--data', default=None, metavar='SRC', help='a pair-task file, folder or hub id, as for `ftnb train` (default: the embedded pair task)')
+    _source_options(t, 'a pair-task file, folder or hub id, as for `ftnb train` (default: the embedded pair task)')
     t.add_argument('--trials', type=_positive(int), default=None, help='finished trials wanted (default: 20; 3 in the smoke profile)')
     t.add_argument('--pruner', choices=['diagnose', 'median', 'none'], default='diagnose', help="diagnose: ftnb's learning-curve verdicts; median: Optuna's MedianPruner (default: %(default)s)")
     t.add_argument('--lora', action='store_true', help='search LoRA fine-tuning, its rank included')
@@ -152,7 +156,7 @@ def _tune_parser(sub):
     t.add_argument('--max-eval', type=_positive(int), default=None, metavar='N', help='use the first N validation pairs only')
     t.add_argument('--seed', type=int, default=42, help='seeds the sampler, the data and every trial (default: %(default)s)')
     t.add_argument('--output-dir', default='runs/tune', help='study.db, trials.jsonl, each trial, best/ and search.png; one search at a time (default: %(default)s)')
-    t.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
+    _smoke_option(t)
 
 # %% ../nbs/07_cli.ipynb #5b80f0c3
 class UsageError(Exception):

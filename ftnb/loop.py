@@ -17,7 +17,7 @@ from transformers import get_scheduler
 from fastcore.basics import patch, store_attr
 from fastcore.meta import delegates
 from .core import *
-from .models import compute_metrics, metrics_for, classification_loss
+from .models import compute_metrics, metrics_for, classification_loss, problem_type
 
 # %% auto #0
 __all__ = ['RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state',
@@ -125,11 +125,6 @@ class Runtime:
         if self.scaler and 'scaler' in d: self.scaler.load_state_dict(d['scaler'])
 
 # %% ../nbs/03_custom_loop.ipynb #6174e6af
-def _problem_type(model) -> str|None:
-    "The task of `model` (its `config.problem_type`), looking through DDP/Accelerate wrappers; None means single-label."
-    m = getattr(model, 'module', model)
-    return getattr(getattr(m, 'config', None), 'problem_type', None)
-
 @torch.no_grad()
 def evaluate(model, # a classification (or regression) model
              dl, # an eval DataLoader yielding batches with `labels`
@@ -137,7 +132,7 @@ def evaluate(model, # a classification (or regression) model
              metric_fn=None, # `metric_fn((logits, labels)) -> dict` on numpy arrays; default `metrics_for` the model's task
             ) -> dict:
     "Loss (mean over examples) and metrics of `model` on `dl`, for its task (`config.problem_type`)."
-    rt, pt = runtime or Runtime(next(model.parameters()).device, 'fp32'), _problem_type(model)
+    rt, pt = runtime or Runtime(next(model.parameters()).device, 'fp32'), problem_type(model)
     metric_fn, logits, labels, losses = metric_fn or metrics_for(pt), [], [], []
     with eval_mode(model):
         for batch in dl:

@@ -53,7 +53,7 @@ def lora_spec(lora, # None/False (no LoRA), True (defaults), a rank, a dict of `
     raise ValueError(f"lora must be True, a rank, a dict or a LoraSpec, got {type(lora).__name__}")
 
 # %% ../nbs/01b_lora.ipynb #20261e81
-BERT_TARGETS = ('query', 'key', 'value')
+BERT_TARGETS = ('query', 'key', 'value', 'intermediate.dense', 'output.dense')  # every linear layer of a BERT block
 HEAD_MODULES = ('classifier', 'score', 'pre_classifier', 'pooler')
 
 def linear_names(model) -> set:
@@ -61,10 +61,10 @@ def linear_names(model) -> set:
     return {n.split('.')[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
 
 def default_targets(model) -> list:
-    "The layers LoRA adapts by default: BERT's query/key/value, else `peft`'s default for the model type."
+    "The layers LoRA adapts by default: every linear layer of a BERT block, else `peft`'s default for the model type."
     from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as known
     names = linear_names(model)
-    if set(BERT_TARGETS) <= names: return list(BERT_TARGETS)
+    if {t.split('.')[-1] for t in BERT_TARGETS} <= names: return list(BERT_TARGETS)
     cfg = model.config
     mt = cfg.encoder.get('model_type') if isinstance(model, MeanPoolingClassifier) else cfg.model_type
     if mt in known: return list(known[mt])

@@ -17,8 +17,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
-           'tune_thresholds', 'confusion', 'pretrained_pooling', 'PooledClassifierConfig', 'classification_loss',
-           'MeanPoolingClassifier', 'mean_pool', 'load_classifier']
+           'problem_type', 'tune_thresholds', 'confusion', 'pretrained_pooling', 'PooledClassifierConfig',
+           'classification_loss', 'MeanPoolingClassifier', 'mean_pool', 'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -74,6 +74,13 @@ def metrics_for(problem_type:str=None, # one of `PROBLEM_TYPES`; None: single-la
     if problem_type not in (None,) + PROBLEM_TYPES:
         raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {problem_type!r}")
     return {'multi_label_classification': multilabel_metrics, 'regression': regression_metrics}.get(problem_type, compute_metrics)
+
+# %% ../nbs/01a_models.ipynb #2685d566
+def problem_type(model, # a sequence-classification model, possibly wrapped (DDP, Accelerate: `.module`)
+                ) -> str:
+    "The model's task, one of `PROBLEM_TYPES`: its `config.problem_type`, or single-label classification when unset."
+    m = getattr(model, 'module', model)
+    return getattr(getattr(m, 'config', None), 'problem_type', None) or 'single_label_classification'
 
 # %% ../nbs/01a_models.ipynb #1b1a130e
 def tune_thresholds(eval_pred, # `(logits, 0/1 targets)` of a validation set, both (examples, labels)

@@ -12,13 +12,13 @@ import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 from .core import *
 from .data import FORMATS
-from .models import PROBLEM_TYPES, metrics_for, confusion
+from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type
 from .lora import is_lora_folder, load_lora
 from .loop import Runtime
 
 # %% auto #0
-__all__ = ['load_trained', 'model_task', 'read_chunks', 'logits_of', 'thresholds_of', 'prediction_columns', 'predict',
-           'true_labels', 'confidently_wrong', 'evaluate_file']
+__all__ = ['load_trained', 'read_chunks', 'logits_of', 'thresholds_of', 'prediction_columns', 'predict', 'true_labels',
+           'confidently_wrong', 'evaluate_file']
 
 # %% ../nbs/06a_tasks.ipynb #7279acf4
 def _is_classifier(cfg) -> bool:
@@ -46,11 +46,6 @@ def load_trained(folder, # a folder written by `ftnb train` or `save_pretrained`
     try: tok = AutoTokenizer.from_pretrained(p)
     except Exception: raise ValueError(f"{p} has no tokenizer files: save the tokenizer there too (tokenizer.save_pretrained)") from None
     return AutoModelForSequenceClassification.from_pretrained(p).eval(), tok
-
-def model_task(model, # a sequence-classification model
-              ) -> str:
-    "The task of `model`: its `config.problem_type`, or single-label classification when unset."
-    return model.config.problem_type or 'single_label_classification'
 
 # %% ../nbs/06a_tasks.ipynb #addd6a98
 def _csv_chunks(path:Path, delimiter:str, n:int):
@@ -175,7 +170,7 @@ def prediction_columns(model, # a sequence-classification model
                        logits:np.ndarray, # its logits, (rows, num_labels)
                       ) -> dict:
     "`{column: values}` that `predict` adds for these logits, by the model's task."
-    names, task = [model.config.id2label[i] for i in range(model.config.num_labels)], model_task(model)
+    names, task = [model.config.id2label[i] for i in range(model.config.num_labels)], problem_type(model)
     if task == 'regression': return {'predicted_score': logits[:, 0].astype(float).tolist()}
     p = _sigmoid(logits) if task == 'multi_label_classification' else _softmax(logits.astype(np.float64))
     probs = {f'prob_{n}': p[:, j].round(6).tolist() for j, n in enumerate(names)}
@@ -326,7 +321,7 @@ def true_labels(model, # the model whose label names (`label2id`) the labels mus
                 where:str='data', # names the data in errors
                ) -> np.ndarray:
     "The labels of `records` as the model's targets: class ids, multi-hot rows or scores; unknown labels name their row."
-    task, names = model_task(model), [model.config.id2label[i] for i in range(model.config.num_labels)]
+    task, names = problem_type(model), [model.config.id2label[i] for i in range(model.config.num_labels)]
     cols = [c.strip() for c in label.split(',')]
     if missing := [c for c in cols if c not in records[0]]:
         raise ValueError(f"{where} has no label column {missing[0]!r} (columns: {list(records[0])}): pass label= (--label) with the column that holds the label")
@@ -351,7 +346,7 @@ def confidently_wrong(model, # the model that made the predictions
                       top:int=5, # rows to return
                      ):
     "`(row positions, confidence)` of the `top` worst mistakes: wrong with the highest probability (the largest error for scores)."
-    task = model_task(model)
+    task = problem_type(model)
     if task == 'regression': err = np.abs(logits[:, 0] - y); order = np.argsort(-err, kind='stable'); return order[:top], err[order[:top]]
     if task == 'multi_label_classification':
         p = _sigmoid(logits); wrong = (p > thresholds_of(model)) != y.astype(bool)
@@ -366,7 +361,7 @@ def _plot(model, logits, y, names, path:Path):
     "The confusion matrix (classes) or predicted-vs-true scatter (scores) as a PNG at `path` (atomically)."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    task = model_task(model)
+    task = problem_type(model)
     if task == 'multi_label_classification': return None
     fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 1.1 * len(names) + 2) if task != 'regression' else (5, 5))
     if task == 'regression':
@@ -402,7 +397,7 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
     a, b = _text_cols(model, list(recs[0]), text_a, text_b, where)
     y = true_labels(model, recs, label, where)
     lg = logits_of(model, tok, _texts(recs, a, where, 0), _texts(recs, b, where, 0) if b else None, batch_size, rt)
-    task, names = model_task(model), [model.config.id2label[i] for i in range(model.config.num_labels)]
+    task, names = problem_type(model), [model.config.id2label[i] for i in range(model.config.num_labels)]
     metrics = {**(metrics_for(task)((lg, y), thresholds_of(model)) if task == 'multi_label_classification' else metrics_for(task)((lg, y))), 'n': len(recs)}
     cm = confusion((lg, y), names) if task == 'single_label_classification' else None
     if cm is not None:  # every class counts the same (macro) or every row (micro, = accuracy for one label per row)

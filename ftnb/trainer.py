@@ -14,7 +14,7 @@ from .core import *
 from .models import *
 
 # %% auto #0
-__all__ = ['precision_args', 'ClockCallback', 'make_trainer', 'history_from_trainer', 'epoch_table', 'baselines', 'quick_run']
+__all__ = ['precision_args', 'ClockCallback', 'make_trainer', 'history_from_trainer', 'epoch_table', 'baselines']
 
 # %% ../nbs/02_trainer.ipynb #92514da7
 def precision_args(precision:str=None, # 'fp32', 'bf16' or 'fp16'; default `pick_precision()`
@@ -137,16 +137,3 @@ def baselines(raw, # a raw pair `DatasetDict` (sentence1, sentence2, label), e.g
         for name, p in [('majority class', np.full_like(y, major)), ('tf-idf + logistic regression', clf.predict(feats(raw[s])))]:
             rows.append({'model': name, 'split': s, **compute_metrics((p, y))})
     return pd.DataFrame(rows)
-
-# %% ../nbs/02_trainer.ipynb #9878d03d
-def quick_run(checkpoint, tokenizer, tok_ds, output_dir, n_train:int=None, label_names=None, **kw) -> dict:
-    "Train a fresh classifier with `make_trainer(**kw)` on the first `n_train` examples; return speed and metrics."
-    ds = dict(tok_ds)
-    if n_train: ds['train'] = tok_ds['train'].select(range(min(n_train, len(tok_ds['train']))))
-    names = label_names or tok_ds['train'].features['label'].names
-    set_seed(kw.get('seed', 42))
-    tr = make_trainer(load_classifier(checkpoint, names), tokenizer, ds, output_dir, **kw)
-    out = tr.train()
-    ev = history_from_trainer(tr).eval[-1]
-    return {'samples/s': out.metrics['train_samples_per_second'], 'seconds': out.metrics['train_runtime'],
-            'val_loss': ev['loss'], 'val_accuracy': ev['accuracy']}

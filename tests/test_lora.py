@@ -1,9 +1,10 @@
 """LoRA (ftnb.lora) at process level, smoke profile: exact resume after a real kill -9 (both precisions), save/load in a
 fresh process, the merged copy in `pipeline`, and one-line errors."""
-import json, os, signal, subprocess, sys, time
+import json, os, subprocess, sys
 from pathlib import Path
 import pytest, torch
 from safetensors.torch import load_file
+from killrun import kill_at, same_weights, without_seconds
 
 ENV = {**os.environ, 'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false', 'OMP_NUM_THREADS': '1'}
 
@@ -36,26 +37,17 @@ def child(*args, env=None, code=CHILD):
     return subprocess.Popen([sys.executable, '-c', code, *map(str, args)], env={**ENV, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-def ckpt_step(d):
-    try: return json.loads((Path(d)/'last'/'state.json').read_text())['step']
-    except (OSError, ValueError, KeyError): return 0
-
 def test_lora_kill_and_resume_is_exact(tmp_path, precision_env):
     ref = child(tmp_path/'ref', tmp_path/'ref', 'plain', env=precision_env)
     assert ref.wait(timeout=600) == 0, ref.stderr.read()
     p = child(tmp_path/'run', tmp_path/'run', 'slow', env=precision_env)
-    t0 = time.time()
-    while ckpt_step(tmp_path/'run') < 5 and p.poll() is None and time.time() - t0 < 300: time.sleep(0.05)
-    assert p.poll() is None, 'the run finished before it could be killed'
-    os.kill(p.pid, signal.SIGKILL); p.wait()
-    assert 0 < ckpt_step(tmp_path/'run') and not (tmp_path/'run.safetensors').exists()
+    assert 0 < kill_at(p, tmp_path/'run'/'last'/'state.json', 5) and not (tmp_path/'run.safetensors').exists()
     r = child(tmp_path/'run', tmp_path/'run', 'resume', env=precision_env)
     assert r.wait(timeout=600) == 0, r.stderr.read()
-    a, b = load_file(tmp_path/'ref.safetensors'), load_file(tmp_path/'run.safetensors')
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert same_weights(tmp_path/'ref.safetensors', tmp_path/'run.safetensors')
+    a = load_file(tmp_path/'ref.safetensors')
     assert any('lora_B' in k and a[k].abs().sum() > 0 for k in a)  # the adapters did train
-    strip = lambda h: [{k: v for k, v in r.items() if k != 'seconds'} for r in h]
-    assert strip(json.loads((tmp_path/'ref.json').read_text())) == strip(json.loads((tmp_path/'run.json').read_text()))
+    assert without_seconds(json.loads((tmp_path/'ref.json').read_text())) == without_seconds(json.loads((tmp_path/'run.json').read_text()))
 
 LOAD = r'''
 import sys, json, torch
