@@ -5,15 +5,18 @@ Every (configuration, seed) runs in a fresh child process, interleaved (seed 42:
 each child's peak RSS (`ru_maxrss`, which includes Python, torch and the data) belongs to one configuration, and
 machine load drifts over all configurations alike. The child also reports its RSS just before training: the
 difference is what training itself added. Each run: ftnb's loop, length-grouped batches of 32, the precision
-`pick_precision` chooses, linear schedule with 10% warm-up; LoRA at the larger learning rate it needs.
+`pick_precision` chooses, linear schedule with 10% warm-up; full fine-tuning at `RECIPE['lr']`, LoRA at `LORA_LR`.
 Samples/s counts training only (evaluation is timed apart). Writes bench/results/lora.json.
 Usage: python bench/lora.py [--seeds 42 43 44] [--max-train N] [--max-test N] [--epochs E]"""
 import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import *
 
-CONFIGS = {'full': dict(lora=None, lr=2e-4), 'lora-r4': dict(lora=dict(rank=4, alpha=8), lr=1e-3),
-           'lora-r16': dict(lora=dict(rank=16, alpha=32), lr=1e-3)}
+from ftnb.loop import RECIPE
+from ftnb.lora import LORA_LR
+# full fine-tuning at ftnb's recipe; LoRA (every linear layer of the encoder's blocks, alpha/r = 2) at ftnb's LoRA rate
+CONFIGS = {'full': dict(lora=None, lr=RECIPE['lr']), 'lora-r4': dict(lora=dict(rank=4, alpha=8), lr=LORA_LR),
+           'lora-r16': dict(lora=dict(rank=16, alpha=32), lr=LORA_LR)}
 
 def rss_mb() -> float:
     "This process's resident memory now (MB), from /proc/self/statm."

@@ -2,19 +2,19 @@
 diagnosis pruning (ftnb.tune's `prune_reason`), Optuna's MedianPruner, and no pruning — the best validation
 accuracy each found and the wall time each spent. Each search runs in this one process, one after the other.
 Writes bench/results/tune.json (the table chapter 06b shows).
-Usage: python bench/tune.py [--trials 6] [--max-train N] [--max-eval N] [--epochs 1 2] [--lora]"""
+Usage: python bench/tune.py [--trials 6] [--max-train 2000] [--max-eval 204] [--epochs 1 2] [--lora]"""
 import argparse, json, tempfile, time
 from pathlib import Path
 from common import *
 full_profile()
 import optuna
-from ftnb.tune import tune_data, compare_pruners, search_space, read_trials
+from ftnb.tune import tune_data, compare_pruners, default_space, read_trials
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--trials', type=int, default=6)
-    ap.add_argument('--max-train', type=int, default=800)
-    ap.add_argument('--max-eval', type=int, default=200)
+    ap.add_argument('--max-train', type=int, default=2000)
+    ap.add_argument('--max-eval', type=int, default=204)
     ap.add_argument('--epochs', type=int, nargs=2, default=[1, 2])
     ap.add_argument('--evals-per-epoch', type=int, default=4)
     ap.add_argument('--lora', action='store_true')
@@ -22,7 +22,7 @@ def main():
     a = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     data = tune_data(max_train=a.max_train, max_eval=a.max_eval, seed=a.seed)
-    space = search_space(lr=(1e-5, 1e-3), batch_size=(16, 32), epochs=tuple(a.epochs))
+    space = default_space(a.lora, batch_size=(16, 32), epochs=tuple(a.epochs))  # ftnb's default lr range (LoRA's with --lora)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
         rows = compare_pruners(data, d, n_trials=a.trials, space=space, lora=a.lora or None, seed=a.seed,

@@ -9,6 +9,7 @@ from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from .core import *
 from .loop import RECIPE
+from .lora import LORA_LR
 
 # %% auto #0
 __all__ = ['TASK_CHOICES', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command', 'adapt_command',
@@ -66,7 +67,8 @@ def _train_parser(sub):
     t.add_argument('--task', choices=TASK_CHOICES, default='auto', help='auto: from the label column (lists: multi-label, '
                    'numbers with a fraction: regression, else classes); or name the task (default: %(default)s)')
     t.add_argument('--epochs', type=_positive(int), default=RECIPE['epochs'], help="training epochs (default: %(default)s, ftnb's recipe; the course: 3)")
-    t.add_argument('--lr', type=_positive(float), default=RECIPE['lr'], help="peak AdamW learning rate, linear decay (default: %(default)s; the course: 5e-5)")
+    t.add_argument('--lr', type=_positive(float), default=None, help=f"peak AdamW learning rate, linear decay (default: {RECIPE['lr']}; "
+                   f"with --lora: {LORA_LR}; the course: 5e-5)")
     t.add_argument('--warmup', type=float, default=RECIPE['warmup'], help='warm-up: a fraction of all steps (< 1) or a number of steps (default: %(default)s; the course: 0)')
     t.add_argument('--batch-size', type=_positive(int), default=RECIPE['batch_size'], help='batch size per process (default: %(default)s; the course: 8)')
     t.add_argument('--lora', type=_positive(int), nargs='?', const=8, default=None, metavar='RANK',
@@ -269,7 +271,7 @@ def train_command(args, # the parsed `ftnb train` arguments
                  f"{' + '.join(x['texts'])}; {x['task']}, labels {x['names']}); {'smoke' if smoke() else 'full'} profile, "
                  f"{rt.num_processes} process(es) on {rt.device.type}, {rt.precision}")
         t0 = time.perf_counter()
-        try: hist = train_accelerate(x['model'], x['tdl'], x['edl'], runtime=rt, epochs=args.epochs, lr=args.lr, warmup=args.warmup, seed=args.seed,
+        try: hist = train_accelerate(x['model'], x['tdl'], x['edl'], runtime=rt, epochs=args.epochs, lr=args.lr or (LORA_LR if args.lora else RECIPE['lr']), warmup=args.warmup, seed=args.seed,
                                      ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=x['tok'])
         except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
         secs = time.perf_counter() - t0

@@ -14,7 +14,7 @@ from .core import *
 from .models import load_classifier, MeanPoolingClassifier
 
 # %% auto #0
-__all__ = ['BERT_TARGETS', 'HEAD_MODULES', 'LORA_INFO', 'LoraSpec', 'lora_spec', 'linear_names', 'default_targets',
+__all__ = ['BERT_TARGETS', 'HEAD_MODULES', 'LORA_LR', 'LORA_INFO', 'LoraSpec', 'lora_spec', 'linear_names', 'default_targets',
            'head_modules', 'base_checkpoint', 'quiet_peft', 'add_lora', 'with_lora', 'count_params', 'lora_info',
            'write_lora_info', 'save_lora', 'is_lora_folder', 'load_lora']
 
@@ -124,6 +124,9 @@ def count_params(model, # any torch module
         if id(p) in seen: continue
         seen.add(id(p)); total += p.numel(); train += p.numel() if p.requires_grad else 0
     return {'trainable': train, 'total': total, 'fraction': train / max(total, 1)}
+
+# %% ../nbs/01b_lora.ipynb #39df16e2
+LORA_LR = 2e-3  # the peak learning rate for LoRA when none is given (`ftnb train --lora`, `tune(lora=...)`); measured by bench/lora.py
 
 # %% ../nbs/01b_lora.ipynb #fc9cd51f
 LORA_INFO = 'ftnb_lora.json'

@@ -10,13 +10,13 @@ import numpy as np
 import optuna
 from .core import *
 from .models import load_classifier
-from .lora import with_lora, lora_spec, write_lora_info
+from .lora import with_lora, lora_spec, write_lora_info, LORA_LR
 from .curves import diagnose, plot_curves
 
 # %% auto #0
-__all__ = ['RANGES', 'PRUNERS', 'search_space', 'check_dim', 'suggest', 'prune_reason', 'TrialMonitor', 'tune_data', 'run_trial',
-           'log_trial', 'read_trials', 'save_run', 'open_study', 'objective', 'tune', 'trials_table', 'plot_search',
-           'tune_run', 'summary', 'compare_pruners']
+__all__ = ['RANGES', 'PRUNERS', 'search_space', 'check_dim', 'default_space', 'suggest', 'prune_reason', 'TrialMonitor',
+           'tune_data', 'run_trial', 'log_trial', 'read_trials', 'save_run', 'open_study', 'objective', 'tune',
+           'trials_table', 'plot_search', 'tune_run', 'summary', 'compare_pruners']
 
 # %% ../nbs/06b_tune.ipynb #e20b2ab8
 RANGES = ('lr', 'warmup', 'weight_decay', 'epochs')  # searched in [low, high]; the others are lists of choices
@@ -43,6 +43,13 @@ def check_dim(name:str, # the hyper-parameter
     lo, hi = v
     if lo > hi: raise ValueError(f"search range for {name} is inverted ({lo}, {hi}): low must not be above high")
     if name == 'lr' and lo <= 0: raise ValueError(f"search range for lr must be positive (log scale), got ({lo}, {hi})")
+
+# %% ../nbs/06b_tune.ipynb #ac57cf3f
+def default_space(lora:bool=False, # a LoRA search: the learning-rate range around `LORA_LR`
+                  **kwargs, # other ranges, as `search_space` takes them
+                 ) -> dict:
+    "`search_space` with the default learning-rate range for full fine-tuning, or for LoRA."
+    return search_space(**{'lr': (LORA_LR / 5, LORA_LR * 2.5) if lora else (1e-5, 5e-4), **kwargs})
 
 # %% ../nbs/06b_tune.ipynb #ff98be19
 def suggest(trial:optuna.Trial, # the trial that samples
@@ -242,7 +249,7 @@ def tune(data:dict, # from `tune_data`
          output_dir, # the search's folder: study.db, trials.jsonl, trials/, best/
          n_trials:int=20, # finished trials wanted in all (a resumed search counts the earlier ones)
          pruner:str='diagnose', # 'diagnose', 'median' or 'none'
-         space:dict=None, # from `search_space`; default `search_space()`
+         space:dict=None, # from `search_space`; default `default_space` (for LoRA when `lora`)
          lora=None, # None/False: full fine-tuning; else what `lora_spec` takes (its rank is searched)
          seed:int=42, # seeds the sampler and every trial
          budget_s:float=None, # stop starting trials after this many seconds
@@ -252,9 +259,9 @@ def tune(data:dict, # from `tune_data`
     "Run (or resume) an Optuna search over `space`, each trial an ftnb run, pruned by `pruner`; return the study."
     if pruner not in PRUNERS: raise ValueError(f"pruner must be one of {PRUNERS}, got {pruner!r}")
     if not isinstance(n_trials, int) or n_trials < 1: raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials!r}")
-    space = space or search_space()
-    for k, v in space.items(): check_dim(k, v)
     spec = lora_spec(lora)
+    space = space or default_space(spec is not None)
+    for k, v in space.items(): check_dim(k, v)
     settings = dict(pruner=pruner, lora=spec.__dict__ if spec else None, space=space, seed=seed, checkpoint=str(data['checkpoint']))
     study = open_study(output_dir, settings)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -306,12 +313,12 @@ def tune_run(data=None, # what `load_pairs` takes; None: the default pair task
              seed:int=42, # seeds the sampler, the data and every trial
              budget_s:float=None, # stop starting trials after this many seconds
              max_train:int=None, max_eval:int=None, # use only the first N train / validation pairs
-             space:dict=None, # from `search_space`; default `search_space()` (smoke profile: 1 epoch)
+             space:dict=None, # from `search_space`; default `default_space(lora)`, 1 to 3 epochs (smoke profile: 1 to 2)
              **run_kw, # to `run_trial`: evals_per_epoch, precision
             ) -> dict:
     "Run or resume a search in `output_dir` under its run lock; write search.png; return a summary dict."
     n_trials = n_trials or by_profile(20, 3)
-    space = space or search_space(epochs=by_profile((1, 3), (1, 2)))
+    space = space or default_space(bool(lora), epochs=by_profile((1, 3), (1, 2)))
     if pruner not in PRUNERS: raise ValueError(f"pruner must be one of {PRUNERS}, got {pruner!r}")
     out, t0 = Path(output_dir), time.perf_counter()
     with run_lock(out):
