@@ -14,9 +14,9 @@ from .core import *
 from .models import load_classifier, MeanPoolingClassifier
 
 # %% auto #0
-__all__ = ['BERT_TARGETS', 'HEAD_MODULES', 'LORA_LR', 'LORA_INFO', 'LoraSpec', 'lora_spec', 'linear_names', 'default_targets',
-           'head_modules', 'base_checkpoint', 'quiet_peft', 'add_lora', 'with_lora', 'count_params', 'lora_info',
-           'write_lora_info', 'save_lora', 'is_lora_folder', 'load_lora']
+__all__ = ['BERT_TARGETS', 'HEAD_MODULES', 'LORA_LR', 'LORA_INFO', 'FTNB_SETTINGS', 'LoraSpec', 'lora_spec', 'linear_names',
+           'default_targets', 'head_modules', 'base_checkpoint', 'quiet_peft', 'add_lora', 'with_lora', 'count_params',
+           'lora_info', 'write_lora_info', 'save_lora', 'is_lora_folder', 'load_lora']
 
 # %% ../nbs/01b_lora.ipynb #37152a8e
 @dataclass
@@ -131,15 +131,23 @@ LORA_LR = 2e-3  # the peak learning rate for LoRA when none is given (`ftnb trai
 # %% ../nbs/01b_lora.ipynb #fc9cd51f
 LORA_INFO = 'ftnb_lora.json'
 
+FTNB_SETTINGS = ('ftnb_text_columns', 'ftnb_thresholds')  # what `ftnb train` records on a model's config for `ftnb predict`
+
+def _ftnb_settings(cfg) -> dict:
+    "The ftnb settings (text columns, tag thresholds) a model's config carries, for `ftnb_lora.json`."
+    return {k: getattr(cfg, k) for k in FTNB_SETTINGS if getattr(cfg, k, None) is not None}
+
 def lora_info(model:PeftModel) -> dict:
-    "What `load_lora` needs to rebuild the base of `model`: checkpoint, pooling, label names, task, LoRA settings."
+    "What `load_lora` needs to rebuild the base of `model`: checkpoint, pooling, label names, task, LoRA settings, ftnb's settings."
     base, cfg = model.get_base_model(), model.peft_config['default']
     if not cfg.base_model_name_or_path:
         raise ValueError("the adapter does not record its base checkpoint: pass checkpoint= to add_lora")
-    return dict(checkpoint=str(cfg.base_model_name_or_path), pooling='mean' if isinstance(base, MeanPoolingClassifier) else 'cls',
+    ck = Path(str(cfg.base_model_name_or_path)).expanduser()  # a local base is recorded absolute: predict may run elsewhere
+    return dict(checkpoint=str(ck.resolve()) if ck.is_dir() else str(cfg.base_model_name_or_path),
+                pooling='mean' if isinstance(base, MeanPoolingClassifier) else 'cls',
                 label_names=[base.config.id2label[i] for i in range(base.config.num_labels)],
                 problem_type=base.config.problem_type, rank=cfg.r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
-                targets=sorted(cfg.target_modules))
+                targets=sorted(cfg.target_modules), **_ftnb_settings(base.config))
 
 def write_lora_info(model:PeftModel, # a model from `add_lora`
                     folder, # an existing folder that holds (or will hold) its adapter, e.g. a `train_accelerate` output_dir
@@ -183,6 +191,8 @@ def load_lora(folder, # a folder written by `save_lora` (or `PeftModel.save_pret
     else: info = {'checkpoint': json.loads((folder/'adapter_config.json').read_text()).get('base_model_name_or_path'), 'pooling': 'cls'}
     kw = {'problem_type': info['problem_type']} if info.get('problem_type') else {}
     base = load_classifier(info['checkpoint'], info.get('label_names'), pooling=info['pooling'], **kw)
+    for k in FTNB_SETTINGS:
+        if k in info: setattr(base.config, k, info[k])  # text columns and thresholds, as `ftnb train` recorded them
     with quiet_peft(): model = PeftModel.from_pretrained(base, str(folder))
     tok = AutoTokenizer.from_pretrained(folder if (folder/'tokenizer_config.json').is_file() else info['checkpoint'])
     return (model.merge_and_unload() if merge else model), tok

@@ -228,6 +228,10 @@ def objective(folder, # the search's output folder
             trial.set_user_attr('verdict', mon.verdict); trial.set_user_attr('pruned_at', mon.pruned_at)
             log_trial(folder, _row(trial, params, mon.verdict, None, time.perf_counter() - t0, mon.pruned_at, 'pruned'))
             raise
+        except FloatingPointError:  # the loss diverged (the loop's NaN guard): recorded as unstable, and the search goes on
+            trial.set_user_attr('verdict', 'unstable'); trial.set_user_attr('pruned_at', mon.pruned_at)
+            log_trial(folder, _row(trial, params, 'unstable', None, time.perf_counter() - t0, mon.pruned_at, 'pruned'))
+            raise optuna.TrialPruned('the training loss became NaN or infinite') from None
         finally: _keep_history(folder, trial, mon, hist)
         value, verdict = float(hist.eval[-1][metric]), diagnose(hist, metric).kind
         trial.set_user_attr('verdict', verdict); trial.set_user_attr('seconds', time.perf_counter() - t0)
