@@ -12,8 +12,8 @@ from .loop import RECIPE
 from .lora import LORA_LR
 
 # %% auto #0
-__all__ = ['TASK_CHOICES', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command', 'adapt_command',
-           'tune_command', 'main']
+__all__ = ['TASK_CHOICES', 'STALE', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command',
+           'adapt_command', 'tune_command', 'main']
 
 # %% ../nbs/07_cli.ipynb #44236cbc
 class _Parser(argparse.ArgumentParser):
@@ -244,7 +244,7 @@ def _train_inputs(args, rt) -> dict:
 
 # %% ../nbs/07_cli.ipynb #7579f774
 def _tune_thresholds(model, eval_dl, out:Path) -> list:
-    "Per-tag thresholds of a multi-label model that maximise each tag's F1 on `eval_dl`; written into OUTPUT_DIR/config.json."
+    "Per-tag thresholds of a multi-label model that maximise each tag's F1 on `eval_dl`; kept on its config (and OUTPUT_DIR/config.json)."
     import json, torch
     from ftnb.models import tune_thresholds
     dev, logits, labels = next(model.parameters()).device, [], []
@@ -252,11 +252,19 @@ def _tune_thresholds(model, eval_dl, out:Path) -> list:
         for b in eval_dl:
             logits.append(model(**{k: v.to(dev) for k, v in b.items() if k != 'labels'}).logits.float().cpu()); labels.append(b['labels'])
     th = tune_thresholds((torch.cat(logits).numpy(), torch.cat(labels).numpy()))
-    cfg = json.loads((out/'config.json').read_text())
-    with atomic_file(out/'config.json') as f: json.dump({**cfg, 'ftnb_thresholds': th}, f, indent=2)
+    model.config.ftnb_thresholds = th  # a LoRA run has no config.json: `write_lora_info` records them from here
+    if (out/'config.json').is_file():
+        cfg = json.loads((out/'config.json').read_text())
+        with atomic_file(out/'config.json') as f: json.dump({**cfg, 'ftnb_thresholds': th}, f, indent=2)
     return th
 
 # %% ../nbs/07_cli.ipynb #2d6a08bf
+STALE = {True: ('model.safetensors', 'config.json'), False: ('adapter_config.json', 'adapter_model.safetensors', 'ftnb_lora.json')}
+
+def _drop_stale(out:Path, lora:bool):
+    "Remove what an earlier run of the other kind (full or LoRA) left in `out`, so the folder holds one model: this run's."
+    for name in STALE[lora]: (out/name).unlink(missing_ok=True)
+
 def train_command(args, # the parsed `ftnb train` arguments
                  ) -> int:
     "`ftnb train`: fine-tune, save the model, history.json and curves.png; print the final validation metrics."
@@ -275,6 +283,7 @@ def train_command(args, # the parsed `ftnb train` arguments
                                      ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=x['tok'])
         except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
         secs = time.perf_counter() - t0
+        if rt.is_main: _drop_stale(out, bool(args.lora))
         if rt.is_main and x['task'] == 'multi_label_classification' and x['edl'] is not None and rt.num_processes == 1:
             rt.print(f"per-tag thresholds tuned on validation: {_tune_thresholds(x['model'], x['edl'], out)}")
         if rt.is_main and args.lora:  # the adapter alone was saved: record how to rebuild its base (`load_lora`)

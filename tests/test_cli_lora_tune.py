@@ -15,6 +15,12 @@ def test_train_lora_then_predict(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     rows = p.stdout.strip().splitlines()
     assert rows[0].startswith('sentence1,sentence2,predicted_label') and len(rows) == 3
+    full = ftnb('train', '--epochs', '1', '--output-dir', tmp_path/'run')  # a full run into the same folder replaces the adapter
+    assert full.returncode == 0, full.stderr[-2000:]
+    files = {p.name for p in (tmp_path/'run').iterdir()}
+    assert 'model.safetensors' in files and not files & {'adapter_config.json', 'adapter_model.safetensors', 'ftnb_lora.json'}
+    again = ftnb('train', '--lora', '4', '--epochs', '1', '--output-dir', tmp_path/'run')  # and back: the old full model goes
+    assert again.returncode == 0 and not {p.name for p in (tmp_path/'run').iterdir()} & {'model.safetensors', 'config.json'}
 
 def test_tune_runs_resumes_and_refuses(tmp_path):
     out = tmp_path/'search'
