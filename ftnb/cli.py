@@ -12,8 +12,8 @@ from .loop import RECIPE
 from .lora import LORA_LR
 
 # %% auto #0
-__all__ = ['TASK_CHOICES', 'STALE', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command',
-           'adapt_command', 'tune_command', 'main']
+__all__ = ['TASK_CHOICES', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command', 'adapt_command',
+           'tune_command', 'main']
 
 # %% ../nbs/07_cli.ipynb #44236cbc
 class _Parser(argparse.ArgumentParser):
@@ -236,6 +236,7 @@ def _train_inputs(args, rt) -> dict:
                    (task != 'single_label_classification' or min(ds['validation']['labels']) >= 0)  # GLUE test-style -1: unlabelled
         tdl, edl = make_loaders(ds, tok, batch_size=args.batch_size, group_by_length=args.group_by_length, seed=args.seed,
                                 eval_split='validation' if has_eval else None)
+        set_seed(args.seed)  # the new head's random init: without this, two runs with one --seed start from different heads
         model = with_lora(load_classifier(ck, None if task == 'regression' else names, task=task), args.lora)
         model.config.ftnb_text_columns = [a, b]  # what `ftnb predict` reads by default
     except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e, rt) from None
@@ -259,11 +260,15 @@ def _tune_thresholds(model, eval_dl, out:Path) -> list:
     return th
 
 # %% ../nbs/07_cli.ipynb #2d6a08bf
-STALE = {True: ('model.safetensors', 'config.json'), False: ('adapter_config.json', 'adapter_model.safetensors', 'ftnb_lora.json')}
+_STALE = {True: ('model.safetensors', 'config.json'), False: ('adapter_config.json', 'adapter_model.safetensors', 'ftnb_lora.json')}
 
 def _drop_stale(out:Path, lora:bool):
     "Remove what an earlier run of the other kind (full or LoRA) left in `out`, so the folder holds one model: this run's."
-    for name in STALE[lora]: (out/name).unlink(missing_ok=True)
+    for name in _STALE[lora]: (out/name).unlink(missing_ok=True)
+
+def _lr(args) -> float:
+    "`--lr`, else the default for the kind of run: `LORA_LR` with `--lora`, `RECIPE['lr']` without."
+    return args.lr or (LORA_LR if args.lora else RECIPE['lr'])
 
 def train_command(args, # the parsed `ftnb train` arguments
                  ) -> int:
@@ -279,7 +284,7 @@ def train_command(args, # the parsed `ftnb train` arguments
                  f"{' + '.join(x['texts'])}; {x['task']}, labels {x['names']}); {'smoke' if smoke() else 'full'} profile, "
                  f"{rt.num_processes} process(es) on {rt.device.type}, {rt.precision}")
         t0 = time.perf_counter()
-        try: hist = train_accelerate(x['model'], x['tdl'], x['edl'], runtime=rt, epochs=args.epochs, lr=args.lr or (LORA_LR if args.lora else RECIPE['lr']), warmup=args.warmup, seed=args.seed,
+        try: hist = train_accelerate(x['model'], x['tdl'], x['edl'], runtime=rt, epochs=args.epochs, lr=_lr(args), warmup=args.warmup, seed=args.seed,
                                      ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=x['tok'])
         except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
         secs = time.perf_counter() - t0

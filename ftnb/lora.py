@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from .core import *
-from .models import load_classifier, MeanPoolingClassifier
+from .models import load_classifier, MeanPoolingClassifier, label_names
 
 # %% auto #0
 __all__ = ['BERT_TARGETS', 'HEAD_MODULES', 'LORA_LR', 'LORA_INFO', 'FTNB_SETTINGS', 'LoraSpec', 'lora_spec', 'linear_names',
@@ -145,7 +145,7 @@ def lora_info(model:PeftModel) -> dict:
     ck = Path(str(cfg.base_model_name_or_path)).expanduser()  # a local base is recorded absolute: predict may run elsewhere
     return dict(checkpoint=str(ck.resolve()) if ck.is_dir() else str(cfg.base_model_name_or_path),
                 pooling='mean' if isinstance(base, MeanPoolingClassifier) else 'cls',
-                label_names=[base.config.id2label[i] for i in range(base.config.num_labels)],
+                label_names=label_names(base),
                 problem_type=base.config.problem_type, rank=cfg.r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
                 targets=sorted(cfg.target_modules), **_ftnb_settings(base.config))
 

@@ -17,8 +17,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
-           'problem_type', 'tune_thresholds', 'confusion', 'pretrained_pooling', 'PooledClassifierConfig',
-           'classification_loss', 'MeanPoolingClassifier', 'mean_pool', 'load_classifier']
+           'problem_type', 'label_names', 'tune_thresholds', 'confusion', 'pretrained_pooling',
+           'PooledClassifierConfig', 'classification_loss', 'MeanPoolingClassifier', 'mean_pool', 'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -28,14 +28,15 @@ def _preds_labels(eval_pred):
     return np.asarray(preds), np.asarray(labels)
 
 def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)` pair; predictions are logits or ids
-                    average:str='auto', # 'binary', 'macro', 'micro', 'weighted', or 'auto' (binary for 2 classes, else macro)
+                    average:str='auto', # 'binary', 'macro', 'micro', 'weighted', or 'auto' (binary for 2 classes, else macro; logits say how many)
                    ) -> dict:
     "Accuracy and F1 with glue/mrpc's keys, computed offline with scikit-learn."
     preds, labels = _preds_labels(eval_pred)
+    n = preds.shape[-1] if preds.ndim == 2 else max(preds.max(initial=0), labels.max(initial=0)) + 1  # classes
     if preds.ndim == 2: preds = preds.argmax(-1)
     if preds.shape != labels.shape:
         raise ValueError(f"predictions have shape {preds.shape} but labels have shape {labels.shape}: pass one prediction per label")
-    if average == 'auto': average = 'binary' if max(preds.max(initial=0), labels.max(initial=0)) <= 1 else 'macro'
+    if average == 'auto': average = 'binary' if n <= 2 else 'macro'
     if average not in ('binary', 'macro', 'micro', 'weighted'):
         raise ValueError(f"average must be 'auto', 'binary', 'macro', 'micro' or 'weighted', got {average!r}")
     return {'accuracy': float(accuracy_score(labels, preds)),
@@ -81,6 +82,12 @@ def problem_type(model, # a sequence-classification model, possibly wrapped (DDP
     "The model's task, one of `PROBLEM_TYPES`: its `config.problem_type`, or single-label classification when unset."
     m = getattr(model, 'module', model)
     return getattr(getattr(m, 'config', None), 'problem_type', None) or 'single_label_classification'
+
+def label_names(model, # a sequence-classification model, possibly wrapped
+               ) -> list:
+    "The model's label names in id order (`config.id2label`)."
+    c = getattr(model, 'module', model).config
+    return [c.id2label[i] for i in range(c.num_labels)]
 
 # %% ../nbs/01a_models.ipynb #1b1a130e
 def tune_thresholds(eval_pred, # `(logits, 0/1 targets)` of a validation set, both (examples, labels)

@@ -12,7 +12,7 @@ import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 from .core import *
 from .data import FORMATS
-from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type
+from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type, label_names
 from .lora import is_lora_folder, load_lora
 from .loop import Runtime
 
@@ -170,7 +170,7 @@ def prediction_columns(model, # a sequence-classification model
                        logits:np.ndarray, # its logits, (rows, num_labels)
                       ) -> dict:
     "`{column: values}` that `predict` adds for these logits, by the model's task."
-    names, task = [model.config.id2label[i] for i in range(model.config.num_labels)], problem_type(model)
+    names, task = label_names(model), problem_type(model)
     if task == 'regression': return {'predicted_score': logits[:, 0].astype(float).tolist()}
     p = _sigmoid(logits) if task == 'multi_label_classification' else _softmax(logits.astype(np.float64))
     probs = {f'prob_{n}': p[:, j].round(6).tolist() for j, n in enumerate(names)}
@@ -201,6 +201,7 @@ def _texts(chunk, col, where, start) -> list:
     out = []
     for i, r in enumerate(chunk):
         v = r.get(col)
+        if isinstance(v, float) and v != v: v = None  # a missing cell read by pandas (NaN), not the text 'nan'
         if v is None or (isinstance(v, str) and not v.strip()):
             raise ValueError(f"{where} row {start + i + 1}: {col!r} is {'missing' if v is None else 'empty'}; "
                              f"every {col!r} must be a non-empty text: fix or drop that row")
@@ -315,21 +316,35 @@ def _tags(v, idx, names, where, i, col):
     for t in v: hot[_class_id(t, idx, names, where, i, col)] = 1
     return hot
 
+_FLAGS = {'1': 1.0, '1.0': 1.0, 'true': 1.0, '0': 0.0, '0.0': 0.0, 'false': 0.0}
+
+def _flag(v, where, i, col) -> float:
+    "A 0/1 tag cell as 0.0 or 1.0; anything else names its row."
+    f = _FLAGS.get(str(v).strip().lower())
+    if f is None: raise ValueError(f"{where} row {i + 1}: {v!r} in tag column {col!r} is not 0 or 1: mark each tag with 1 (has it) or 0 (has not)")
+    return f
+
+def _label_cells(records, cols, where):
+    "Every record has every label column (a JSON record may lack one that the first has): else name its row."
+    for i, r in enumerate(records):
+        if missing := [c for c in cols if c not in r]:
+            raise ValueError(f"{where} row {i + 1} has no label column {missing[0]!r} (columns: {list(r)}): "
+                             "give every row a label, or pass label= (--label) with the column that holds it")
+
 def true_labels(model, # the model whose label names (`label2id`) the labels must use
                 records:list, # the labelled rows
                 label:str='label', # the label column, or several 0/1 tag columns 'tag1,tag2,...' (multi-label)
                 where:str='data', # names the data in errors
                ) -> np.ndarray:
     "The labels of `records` as the model's targets: class ids, multi-hot rows or scores; unknown labels name their row."
-    task, names = problem_type(model), [model.config.id2label[i] for i in range(model.config.num_labels)]
+    task, names = problem_type(model), label_names(model)
     cols = [c.strip() for c in label.split(',')]
-    if missing := [c for c in cols if c not in records[0]]:
-        raise ValueError(f"{where} has no label column {missing[0]!r} (columns: {list(records[0])}): pass label= (--label) with the column that holds the label")
+    _label_cells(records, cols, where)
     idx = {n: i for i, n in enumerate(names)}
     if task == 'multi_label_classification':
         if len(cols) > 1:
             if set(cols) != set(names): raise ValueError(f"label columns {cols} do not match the model's tags {names}: name one 0/1 column per tag")
-            return np.array([[float(str(r[n]).strip() in ('1', '1.0', 'True')) for n in names] for r in records], np.float32)
+            return np.array([[_flag(r[n], where, i, n) for n in names] for i, r in enumerate(records)], np.float32)
         return np.stack([_tags(r[label], idx, names, where, i, label) for i, r in enumerate(records)])
     if task == 'regression':
         out = []
@@ -359,11 +374,10 @@ def confidently_wrong(model, # the model that made the predictions
 # %% ../nbs/06a_tasks.ipynb #325e12f5
 def _plot(model, logits, y, names, path:Path):
     "The confusion matrix (classes) or predicted-vs-true scatter (scores) as a PNG at `path` (atomically)."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: a user's backend and open figures stay as they are
     task = problem_type(model)
     if task == 'multi_label_classification': return None
-    fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 1.1 * len(names) + 2) if task != 'regression' else (5, 5))
+    fig = Figure(figsize=(1.2 * len(names) + 2.5, 1.1 * len(names) + 2) if task != 'regression' else (5, 5)); ax = fig.subplots()
     if task == 'regression':
         ax.scatter(y, logits[:, 0], s=6, alpha=0.5); lo, hi = float(min(y.min(), logits.min())), float(max(y.max(), logits.max()))
         ax.plot([lo, hi], [lo, hi], 'k--', lw=1); ax.set_xlabel('true score'); ax.set_ylabel('predicted score')
@@ -374,7 +388,6 @@ def _plot(model, logits, y, names, path:Path):
         ax.set_xlabel('predicted'); ax.set_ylabel('true')
     ax.set_title(f"{len(y)} rows"); fig.tight_layout()
     with atomic_file(path, 'wb') as f: fig.savefig(f, format='png', dpi=100)
-    plt.close(fig)
     return path
 
 # %% ../nbs/06a_tasks.ipynb #8c8d5ac9
@@ -397,7 +410,7 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
     a, b = _text_cols(model, list(recs[0]), text_a, text_b, where)
     y = true_labels(model, recs, label, where)
     lg = logits_of(model, tok, _texts(recs, a, where, 0), _texts(recs, b, where, 0) if b else None, batch_size, rt)
-    task, names = problem_type(model), [model.config.id2label[i] for i in range(model.config.num_labels)]
+    task, names = problem_type(model), label_names(model)
     metrics = {**(metrics_for(task)((lg, y), thresholds_of(model)) if task == 'multi_label_classification' else metrics_for(task)((lg, y))), 'n': len(recs)}
     cm = confusion((lg, y), names) if task == 'single_label_classification' else None
     if cm is not None:  # every class counts the same (macro) or every row (micro, = accuracy for one label per row)

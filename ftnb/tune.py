@@ -115,7 +115,7 @@ def tune_data(data=None, # what `load_pairs` takes; None: the default pair task
               max_eval:int=None, # use only the first N validation pairs
               seed:int=42, # seeds the data
              ) -> dict:
-    "The tokenized data, tokenizer, checkpoint and label names shared by every trial."
+    "The tokenized data, tokenizer, checkpoint and label names shared by every trial (`about` says which data, for resuming)."
     from transformers import AutoTokenizer
     from ftnb.data import load_pairs, tokenize_pairs
     ck = checkpoint or default_checkpoint('cls')
@@ -124,7 +124,8 @@ def tune_data(data=None, # what `load_pairs` takes; None: the default pair task
     if max_eval: raw['validation'] = raw['validation'].select(range(min(max_eval, len(raw['validation']))))
     tok = AutoTokenizer.from_pretrained(ck)
     ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
-    return dict(checkpoint=ck, tokenizer=tok, ds=ds, names=raw['train'].features['label'].names)
+    about = dict(data=str(data) if data is not None else 'default', n_train=len(ds['train']), n_eval=len(ds['validation']), seed=seed)
+    return dict(checkpoint=ck, tokenizer=tok, ds=ds, names=raw['train'].features['label'].names, about=about)
 
 # %% ../nbs/06b_tune.ipynb #7d8b0403
 def run_trial(params:dict, # from `suggest`: lr, batch_size, epochs, warmup, weight_decay (and rank)
@@ -266,7 +267,8 @@ def tune(data:dict, # from `tune_data`
     spec = lora_spec(lora)
     space = space or default_space(spec is not None)
     for k, v in space.items(): check_dim(k, v)
-    settings = dict(pruner=pruner, lora=spec.__dict__ if spec else None, space=space, seed=seed, checkpoint=str(data['checkpoint']))
+    settings = dict(pruner=pruner, lora=spec.__dict__ if spec else None, space=space, seed=seed, checkpoint=str(data['checkpoint']),
+                    data=data.get('about'))
     study = open_study(output_dir, settings)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     left = n_trials - len(study.get_trials(deepcopy=False, states=finished))

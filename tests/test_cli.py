@@ -90,6 +90,15 @@ def test_train_smoke(tmp_path):
     h = json.loads((out/'history.json').read_text())
     assert [x['split'] for x in h].count('eval') == 1
 
+def test_same_seed_same_run(tmp_path):
+    "Two runs with one --seed train the same model: the new head's init is seeded too, not only the data order."
+    from killrun import same_weights, without_seconds
+    args = ['train', '--smoke', '--epochs', '1', '--max-train', '32', '--seed', '7']
+    for d in ('a', 'b'): assert (r := ftnb(*args, '--output-dir', tmp_path/d)).returncode == 0, r.stderr[-2000:]
+    assert same_weights(tmp_path/'a'/'model.safetensors', tmp_path/'b'/'model.safetensors')
+    hist = [without_seconds(json.loads((tmp_path/d/'history.json').read_text())) for d in ('a', 'b')]
+    assert hist[0] == hist[1]
+
 def test_second_run_into_the_same_folder_is_refused(tmp_path):
     out, args = tmp_path/'run', ['train', '--smoke', '--epochs', '1', '--max-train', '32']
     first = start(*args, '--output-dir', out)
