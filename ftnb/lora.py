@@ -144,7 +144,7 @@ def lora_info(model:PeftModel) -> dict:
         raise ValueError("the adapter does not record its base checkpoint: pass checkpoint= to add_lora")
     ck = Path(str(cfg.base_model_name_or_path)).expanduser()  # a local base is recorded absolute: predict may run elsewhere
     return dict(checkpoint=str(ck.resolve()) if ck.is_dir() else str(cfg.base_model_name_or_path),
-                pooling='mean' if isinstance(base, MeanPoolingClassifier) else 'cls',
+                pooling=base.config.pooling if isinstance(base, MeanPoolingClassifier) else 'cls',
                 label_names=label_names(base),
                 problem_type=base.config.problem_type, rank=cfg.r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
                 targets=sorted(cfg.target_modules), **_ftnb_settings(base.config))

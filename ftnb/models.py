@@ -18,7 +18,8 @@ from .core import *
 # %% auto #0
 __all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
            'problem_type', 'label_names', 'tune_thresholds', 'confusion', 'pretrained_pooling',
-           'PooledClassifierConfig', 'classification_loss', 'MeanPoolingClassifier', 'mean_pool', 'load_classifier']
+           'PooledClassifierConfig', 'classification_loss', 'MeanPoolingClassifier', 'mean_pool', 'pair_pool',
+           'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -154,11 +155,12 @@ class PooledClassifierConfig(PreTrainedConfig):
     model_type = 'ftnb-mean-pooling'
     def __init__(self, encoder:dict=None, # the encoder's config (`config.to_dict()`)
                  classifier_dropout:float=None, # dropout before the classifier (default: the encoder's hidden dropout)
+                 pooling:str='mean', # 'mean': one mean over all tokens; 'pair': each text's mean and their difference
                  **kwargs): # num_labels, id2label, label2id, problem_type, ...
         enc = encoder.to_dict() if hasattr(encoder, 'to_dict') else dict(encoder or {})
         enc.pop('_name_or_path', None)  # a local path of the machine that made it: not part of the model
         self.encoder = enc
-        self.classifier_dropout = classifier_dropout
+        self.classifier_dropout, self.pooling = classifier_dropout, pooling
         super().__init__(**kwargs)
 
 # %% ../nbs/01a_models.ipynb #89b903a2
@@ -185,7 +187,7 @@ def _encoder_kwargs(ecfg) -> dict:
     return {'add_pooling_layer': False} if 'add_pooling_layer' in inspect.signature(cls.__init__).parameters else {}
 
 class MeanPoolingClassifier(PreTrainedModel):
-    "A pretrained encoder + dropout + linear classifier over the attention-masked mean of its last hidden states."
+    "A pretrained encoder + dropout + linear classifier over the masked mean of its last hidden states (per text with 'pair')."
     config_class = PooledClassifierConfig
     base_model_prefix = 'encoder'
     supports_gradient_checkpointing = True
@@ -194,7 +196,7 @@ class MeanPoolingClassifier(PreTrainedModel):
         ecfg = AutoConfig.for_model(**config.encoder)
         self.encoder = AutoModel.from_config(ecfg, **_encoder_kwargs(ecfg))
         p = config.classifier_dropout if config.classifier_dropout is not None else getattr(ecfg, 'hidden_dropout_prob', 0.1)
-        self.dropout, self.classifier = nn.Dropout(p), nn.Linear(ecfg.hidden_size, config.num_labels)
+        self.dropout, self.classifier = nn.Dropout(p), nn.Linear(ecfg.hidden_size * (3 if config.pooling == 'pair' else 1), config.num_labels)
         self.post_init()
 
 # %% ../nbs/01a_models.ipynb #4b025076
@@ -205,13 +207,23 @@ def mean_pool(hidden:torch.Tensor, # (batch, tokens, hidden) last hidden states
     m = attention_mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1)
 
+def pair_pool(hidden:torch.Tensor, # (batch, tokens, hidden) last hidden states
+              attention_mask:torch.Tensor, # (batch, tokens): 1 for real tokens, 0 for padding
+              token_type_ids:torch.Tensor=None, # (batch, tokens): 0 for the first text, 1 for the second; None: one text
+             ) -> torch.Tensor:
+    "`[u, v, u - v]`: the means `u` of the first text's tokens and `v` of the second's (zero for a single text)."
+    second = torch.zeros_like(attention_mask) if token_type_ids is None else token_type_ids * attention_mask
+    u, v = mean_pool(hidden, attention_mask - second), mean_pool(hidden, second)
+    return torch.cat([u, v, u - v], -1)
+
 @patch
 def forward(self:MeanPoolingClassifier, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
     "Logits (and the loss when `labels` are given) for a batch, like any `...ForSequenceClassification`."
     if attention_mask is None: attention_mask = torch.ones_like(input_ids)
     kw = {'token_type_ids': token_type_ids} if token_type_ids is not None else {}
     h = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kw, **kwargs).last_hidden_state
-    logits = self.classifier(self.dropout(mean_pool(h, attention_mask)))
+    pooled = pair_pool(h, attention_mask, token_type_ids) if self.config.pooling == 'pair' else mean_pool(h, attention_mask)
+    logits = self.classifier(self.dropout(pooled))
     loss = None if labels is None else classification_loss(logits, labels, self.config.problem_type)
     return SequenceClassifierOutput(loss=loss, logits=logits)
 
@@ -219,11 +231,11 @@ AutoConfig.register(PooledClassifierConfig.model_type, PooledClassifierConfig)
 AutoModelForSequenceClassification.register(PooledClassifierConfig, MeanPoolingClassifier)
 
 # %% ../nbs/01a_models.ipynb #fefe7415
-POOLINGS = ('auto', 'cls', 'mean')
+POOLINGS = ('auto', 'cls', 'mean', 'pair')
 
 def load_classifier(checkpoint:str=None, # hub id or local path; default `default_checkpoint('cls')`
                     label_names:list=None, # class names, e.g. `ds['train'].features['label'].names`
-                    pooling:str='auto', # 'cls' (the stock [CLS] + pooler head), 'mean', or 'auto': as the checkpoint was pretrained
+                    pooling:str='auto', # 'cls' (the stock [CLS] + pooler head), 'mean', 'pair' (per text), or 'auto': as pretrained
                     task:str=None, # one of `PROBLEM_TYPES` (sets `config.problem_type`); None: as `kwargs` say (single-label by default)
                     **kwargs, # passed to `from_pretrained` (e.g. `problem_type`, dropout settings)
                    ):
@@ -243,7 +255,7 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
     head = {k: kwargs.pop(k) for k in list(kwargs) if k in ('problem_type', 'classifier_dropout')}
     ecfg = AutoConfig.from_pretrained(checkpoint)
     enc = {k: kwargs.pop(k) for k in list(kwargs) if hasattr(ecfg, k)}  # e.g. hidden_dropout_prob: the encoder's settings
-    cfg = PooledClassifierConfig(encoder={**ecfg.to_dict(), **enc}, **labels, **head)
+    cfg = PooledClassifierConfig(encoder={**ecfg.to_dict(), **enc}, pooling=pooling, **labels, **head)
     info = kwargs.pop('output_loading_info', False)
     model = MeanPoolingClassifier(cfg)
     # AutoModel loads the body from a bare encoder checkpoint and from one with a head (keys under `bert.`, ...) alike

@@ -99,6 +99,13 @@ def test_same_seed_same_run(tmp_path):
     hist = [without_seconds(json.loads((tmp_path/d/'history.json').read_text())) for d in ('a', 'b')]
     assert hist[0] == hist[1]
 
+def test_train_pair_head(tmp_path):
+    "--pooling pair trains and saves the per-text head (chapter 01a), which `from_pretrained` rebuilds."
+    r = ftnb('train', '--smoke', '--pooling', 'pair', '--epochs', '1', '--max-train', '32', '--output-dir', tmp_path/'p')
+    assert r.returncode == 0, r.stderr[-2000:]
+    cfg = json.loads((tmp_path/'p'/'config.json').read_text())
+    assert cfg['pooling'] == 'pair' and cfg['model_type'] == 'ftnb-mean-pooling'
+
 def test_second_run_into_the_same_folder_is_refused(tmp_path):
     out, args = tmp_path/'run', ['train', '--smoke', '--epochs', '1', '--max-train', '32']
     first = start(*args, '--output-dir', out)
