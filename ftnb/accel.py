@@ -258,7 +258,8 @@ def free_port() -> str:
     import socket
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return str(s.getsockname()[1])
 
-def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_size:int=8, lr:float=5e-5, seed:int=42):
+def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_size:int=8, lr:float=5e-5,
+                 warmup:float=0.0, seed:int=42):
     "Train on the first `n_train`/`n_eval` pairs under the current launch; the main process writes a JSON report."
     from transformers import AutoTokenizer
     from ftnb.data import load_pairs, tokenize_pairs, make_loaders
@@ -275,7 +276,7 @@ def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_
     model = load_classifier(ck, raw['train'].features['label'].names)
     rt = AccelerateRuntime(cpu=True)
     t0 = time.perf_counter()
-    hist = train_accelerate(model, tdl, edl, epochs=epochs, lr=lr, runtime=rt, progress=False, seed=seed)
+    hist = train_accelerate(model, tdl, edl, epochs=epochs, lr=lr, warmup=warmup, runtime=rt, progress=False, seed=seed)
     secs = time.perf_counter() - t0
     pe = rt.accelerator.prepare(edl)
     per_proc = sum(b['labels'].shape[0] for b in pe)  # what this process evaluated, padding included
