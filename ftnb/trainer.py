@@ -52,6 +52,7 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
                  tok_ds, # a tokenized `DatasetDict` (from `tokenize_pairs`)
                  output_dir, # a folder for checkpoints (created; must not be a file)
                  epochs:float=3, lr:float=5e-5, batch_size:int=8, # the course's defaults
+                 warmup:float=0, # warm-up: a fraction of all steps (< 1) or a number of steps (>= 1); the course: 0
                  scheduler:str='linear', # any `lr_scheduler_type`: 'linear', 'cosine', 'constant', ...
                  accum:int=1, # gradient accumulation steps
                  precision:str=None, # 'fp32' | 'bf16' | 'fp16'; default `pick_precision()`
@@ -67,7 +68,7 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
     _check_dataset(model, tok_ds, [train_split, eval_split])
     steps_per_epoch = max(1, len(tok_ds[train_split]) // (batch_size * accum))
     kw = dict(output_dir=str(out), num_train_epochs=epochs, learning_rate=lr, per_device_train_batch_size=batch_size,
-              per_device_eval_batch_size=max(batch_size, 32), lr_scheduler_type=scheduler, gradient_accumulation_steps=accum,
+              per_device_eval_batch_size=max(batch_size, 32), warmup_steps=warmup, lr_scheduler_type=scheduler, gradient_accumulation_steps=accum,
               eval_strategy='epoch', save_strategy='no', logging_strategy='steps',
               logging_steps=logging_steps or max(1, steps_per_epoch // 20), seed=seed, data_seed=seed,
               report_to='none', disable_tqdm=True,
