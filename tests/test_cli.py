@@ -100,7 +100,7 @@ def test_same_seed_same_run(tmp_path):
     assert hist[0] == hist[1]
 
 def test_train_pair_head(tmp_path):
-    "--pooling pair trains and saves the per-text head (chapter 01a), which `from_pretrained` rebuilds."
+    "--pooling pair trains and records the per-text head in config.json (chapter 01a tests the reload and the pipeline)."
     r = ftnb('train', '--smoke', '--pooling', 'pair', '--epochs', '1', '--max-train', '32', '--output-dir', tmp_path/'p')
     assert r.returncode == 0, r.stderr[-2000:]
     cfg = json.loads((tmp_path/'p'/'config.json').read_text())
