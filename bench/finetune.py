@@ -2,8 +2,8 @@
 
 (a) course: `Trainer` with the course's settings — the stock [CLS] + pooler head, random batches with dynamic padding,
     fp32, batch 8, lr 5e-5, linear schedule, 3 epochs.
-(b) ftnb:   ftnb's loop with ftnb's defaults — the head that matches how the encoder was pretrained (mean pooling for
-    MiniLM: `load_classifier(pooling='auto')`), length-grouped batches, the precision `pick_precision` chooses, and
+(b) ftnb:   ftnb's loop with ftnb's defaults — the head that matches how the encoder was pretrained and the pair input
+    (for MiniLM, each text's mean and their difference: `load_classifier(pooling='auto', pairs=True)`), length-grouped batches, the precision `pick_precision` chooses, and
     ftnb.loop.RECIPE (the CLI's defaults).
 Both evaluate on the validation split 4 times per epoch. Time to accuracy = the wall time (training and those
 evaluations) at which a run's validation accuracy first reaches the course recipe's final validation accuracy
@@ -50,7 +50,7 @@ def run_ftnb(ck, tok, raw, seed):
     train_dl, eval_dl = make_loaders(ds, tok, batch_size=r['batch_size'], group_by_length=r['group_by_length'], seed=seed)
     _, test_dl = make_loaders(ds, tok, batch_size=r['batch_size'], eval_split='test', seed=seed)
     set_seed(seed)
-    model = load_classifier(ck, raw['train'].features['label'].names, pooling=r['pooling'])
+    model = load_classifier(ck, raw['train'].features['label'].names, pooling=r['pooling'], pairs=True)
     prec = r['precision'] or pick_precision('cpu')
     t0 = time.perf_counter()
     h = train(model, train_dl, eval_dl, epochs=r['epochs'], lr=r['lr'], warmup=r['warmup'], precision=prec, seed=seed,
@@ -96,9 +96,12 @@ def main():
         k, v = kv.split('='); RECIPES['ftnb'][k] = type(RECIPES['ftnb'][k])(v) if RECIPES['ftnb'][k] is not None else v
     ck, tok, raw = embedded_task()
     n, runs = raw['train'].num_rows, []
+    course_from = None
     if a.reuse_course:
         import json
-        runs = [r for r in json.loads(Path(a.reuse_course).read_text())['runs'] if r['recipe'] == 'course']
+        earlier = json.loads(Path(a.reuse_course).read_text())
+        runs = [r for r in earlier['runs'] if r['recipe'] == 'course']
+        course_from = dict(file=Path(a.reuse_course).name, machine=earlier['machine'])  # where and when the course runs were measured
     for seed in a.seeds:
         for name, fn in [('course', run_course), ('ftnb', run_ftnb)]:
             if a.only and name != a.only: continue
@@ -115,6 +118,6 @@ def main():
     if 'time_ratio' in s:
         print(f"ftnb reaches the course's final val accuracy {s['course']['val_accuracy']:.3f} in {s['time_ratio']:.2f}x "
               f"the course recipe's wall time (target <= 0.33x, and ends at least as accurate)")
-    write_result(a.out, dict(train_examples=n, evals_per_epoch=EVALS_PER_EPOCH, runs=runs, summary=s))
+    write_result(a.out, dict(train_examples=n, evals_per_epoch=EVALS_PER_EPOCH, course_runs_from=course_from, runs=runs, summary=s))
 
 if __name__ == '__main__': main()

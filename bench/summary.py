@@ -38,22 +38,24 @@ if (pr := load('profile')):
     t = pr['padded_tokens_per_example']
     row('profile', 'padded tokens per training example: course (random, batch 8) / ftnb (grouped, batch 32)',
         ' / '.join(f'{v:.1f}' for v in t.values()), note=f"real tokens per example {pr['real_tokens_per_example']:.1f}", machine=mach(pr))
-if (e := load('finetune')):
-    s = e['summary']
-    cpu = mach(e)
-    if 'course' in s:
+courses = []  # a course result shared by both files (--reuse-course) is shown once
+for name in ('finetune', 'finetune_fp32'):  # the precision picked here, and fp32 forced (what a CPU without native bf16 picks)
+    if not (e := load(name)): continue
+    s, cpu = e['summary'], mach(e)
+    if 'course' in s and s['course'] not in courses:
+        courses.append(s['course'])
         c = s['course']
-        row('finetune', f"course recipe ({c['precision']}): wall time, val / test acc (median of seeds)",
+        row(name, f"course recipe ({c['precision']}): wall time, val / test acc (median of seeds)",
             f"{c['seconds']:.0f} s, {c['val_accuracy']:.3f} / {c['test_accuracy']:.3f}", machine=cpu)
     if 'ftnb' in s:
         f = s['ftnb']; tt = f.get('time_to_target')
         rc = f['recipe']
-        row('finetune', f"ftnb recipe (batch {rc['batch_size']}, lr {rc['lr']:g}, {rc['epochs']} epochs, warm-up {rc.get('warmup', 0):g}, {f['precision']}): "
-            "time to the course's final val acc, wall time, val / test acc",
+        row(name, f"ftnb recipe (batch {rc['batch_size']}, lr {rc['lr']:g}, {rc['epochs']} epochs, warm-up {rc.get('warmup', 0):g}, "
+            f"{rc.get('pooling', 'auto')} head, {f['precision']}): time to the course's final val acc, wall time, val / test acc",
             f"{'never' if tt is None else f'{tt:.0f} s'}, {f['seconds']:.0f} s, {f['val_accuracy']:.3f} / {f['test_accuracy']:.3f}", machine=cpu)
     if 'course' in s and 'ftnb' in s:
         ratio, ok_acc = s.get('time_ratio'), s['ftnb']['val_accuracy'] >= s['course']['val_accuracy']
-        row('finetune', "ftnb's time to the course's final accuracy / the course's wall time",
+        row(name, f"ftnb ({s['ftnb']['precision']})'s time to the course's final accuracy / the course's wall time",
             'never reached' if ratio is None else f'{ratio:.2f}x', '<= 0.33x, final acc not lower',
             ratio is not None and ratio <= 1/3 and ok_acc, machine=cpu)
 if (pd_ := load('predict')):

@@ -273,7 +273,7 @@ def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_
     raw['validation'] = raw['validation'].select(range(min(n_eval, len(raw['validation']))))
     ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
     tdl, edl = make_loaders(ds, tok, batch_size=batch_size, group_by_length=True, seed=seed)
-    model = load_classifier(ck, raw['train'].features['label'].names)
+    model = load_classifier(ck, raw['train'].features['label'].names, pairs=True)
     rt = AccelerateRuntime(cpu=True)
     t0 = time.perf_counter()
     hist = train_accelerate(model, tdl, edl, epochs=epochs, lr=lr, warmup=warmup, runtime=rt, progress=False, seed=seed)

@@ -73,7 +73,7 @@ def _train_parser(sub):
     t.add_argument('--warmup', type=float, default=RECIPE['warmup'], help='warm-up: a fraction of all steps (< 1) or a number of steps (default: %(default)s; the course: 0)')
     t.add_argument('--batch-size', type=_positive(int), default=RECIPE['batch_size'], help='batch size per process (default: %(default)s; the course: 8)')
     t.add_argument('--pooling', choices=POOLINGS, default='auto', help="the head: 'cls' ([CLS] + pooler), 'mean' (mean of the tokens), "
-                   "'pair' (each text's mean and their difference), or 'auto': as the checkpoint was pretrained (default: %(default)s)")
+                   "'pair' (each text's mean and their difference), or 'auto': as the checkpoint was pretrained, 'pair' for pairs on a mean-pooled one (default: %(default)s)")
     t.add_argument('--lora', type=_positive(int), nargs='?', const=8, default=None, metavar='RANK',
                    help='LoRA fine-tuning (chapter 01b): train low-rank adapters of this rank (8 if no number) and the head; saves the adapter')
     t.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default=None,
@@ -240,7 +240,7 @@ def _train_inputs(args, rt) -> dict:
         tdl, edl = make_loaders(ds, tok, batch_size=args.batch_size, group_by_length=args.group_by_length, seed=args.seed,
                                 eval_split='validation' if has_eval else None)
         set_seed(args.seed)  # the new head's random init: without this, two runs with one --seed start from different heads
-        model = with_lora(load_classifier(ck, None if task == 'regression' else names, pooling=args.pooling, task=task), args.lora)
+        model = with_lora(load_classifier(ck, None if task == 'regression' else names, pooling=args.pooling, task=task, pairs=bool(b)), args.lora)
         model.config.ftnb_text_columns = [a, b]  # what `ftnb predict` reads by default
     except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e, rt) from None
     return dict(ck=ck, source=source or 'the default pair task', tok=tok, tdl=tdl, edl=edl, names=names, model=model, task=task,

@@ -661,6 +661,9 @@ def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or 
     "A `DatasetDict` (train/validation/test) for any classification task: text column(s), `label` (`label_info` tells the task) and `idx`."
     _check_task(task)
     if source is None:
+        if text_a not in (None, 'sentence1') or text_b not in ('auto', 'sentence2') or label != 'label':
+            raise ValueError("text_a, text_b and label name the columns of your own data, but no source was given (the default "
+                             "is the embedded pair task: sentence1, sentence2, label): pass your data as source= (ftnb train: --data)")
         if task not in ('auto', 'single_label_classification'):
             raise ValueError(f"the default data is the embedded sentence-pair task (single-label), not {task!r}: pass source= with your data, "
                              "or use load_snippets_task('score')")

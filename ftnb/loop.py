@@ -443,4 +443,4 @@ def train(model, # a model returning `.loss` when `labels` are in the batch (or 
     return Loop(model, train_dl, eval_dl, **kwargs).fit()
 
 # %% ../nbs/03_custom_loop.ipynb #aa72f230
-RECIPE = dict(batch_size=32, lr=1.5e-4, epochs=3, warmup=0.1)  # ftnb's defaults (`ftnb train`, `make demo`, README); measured by bench/finetune.py
+RECIPE = dict(batch_size=32, lr=1.5e-4, epochs=2, warmup=0.1)  # ftnb's defaults (`ftnb train`, `make demo`, README); measured by bench/finetune.py

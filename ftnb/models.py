@@ -19,7 +19,7 @@ from .core import *
 __all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
            'problem_type', 'label_names', 'tune_thresholds', 'confusion', 'pretrained_pooling',
            'PooledClassifierConfig', 'classification_loss', 'MeanPoolingClassifier', 'mean_pool', 'pair_pool',
-           'load_classifier']
+           'auto_pooling', 'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -230,13 +230,22 @@ def forward(self:MeanPoolingClassifier, input_ids=None, attention_mask=None, tok
 AutoConfig.register(PooledClassifierConfig.model_type, PooledClassifierConfig)
 AutoModelForSequenceClassification.register(PooledClassifierConfig, MeanPoolingClassifier)
 
+# %% ../nbs/01a_models.ipynb #76c54294
+def auto_pooling(checkpoint:str, # hub id or local folder
+                 pairs:bool=False, # are the inputs text pairs?
+                ) -> str:
+    "The head `pooling='auto'` picks: as pretrained (`pretrained_pooling`), and 'pair' for pairs on a mean-pooled encoder."
+    p = pretrained_pooling(checkpoint)
+    return 'pair' if pairs and p == 'mean' else p
+
 # %% ../nbs/01a_models.ipynb #fefe7415
 POOLINGS = ('auto', 'cls', 'mean', 'pair')
 
 def load_classifier(checkpoint:str=None, # hub id or local path; default `default_checkpoint('cls')`
                     label_names:list=None, # class names, e.g. `ds['train'].features['label'].names`
-                    pooling:str='auto', # 'cls' (the stock [CLS] + pooler head), 'mean', 'pair' (per text), or 'auto': as pretrained
+                    pooling:str='auto', # 'cls' (the stock [CLS] + pooler head), 'mean', 'pair' (per text), or 'auto': `auto_pooling`
                     task:str=None, # one of `PROBLEM_TYPES` (sets `config.problem_type`); None: as `kwargs` say (single-label by default)
+                    pairs:bool=False, # the inputs are text pairs (what `pooling='auto'` needs to know)
                     **kwargs, # passed to `from_pretrained` (e.g. `problem_type`, dropout settings)
                    ):
     "A pretrained encoder with a new head sized and named for `label_names` (one output named 'score' for regression)."
@@ -249,7 +258,7 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
     label_names = list(label_names or (['score'] if regression else ['0', '1']))
     if regression and len(label_names) != 1:
         raise ValueError(f"a regression model has one output, got label_names={label_names}: pass label_names=None (or ['score'])")
-    if pooling == 'auto': pooling = pretrained_pooling(checkpoint)
+    if pooling == 'auto': pooling = auto_pooling(checkpoint, pairs)
     labels = dict(num_labels=len(label_names), id2label=dict(enumerate(label_names)), label2id={n: i for i, n in enumerate(label_names)})
     if pooling == 'cls': return AutoModelForSequenceClassification.from_pretrained(checkpoint, **labels, **kwargs)
     head = {k: kwargs.pop(k) for k in list(kwargs) if k in ('problem_type', 'classifier_dropout')}

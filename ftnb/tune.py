@@ -142,7 +142,7 @@ def run_trial(params:dict, # from `suggest`: lr, batch_size, epochs, warmup, wei
     set_seed(seed)
     spec = lora_spec(lora)
     if spec is not None and 'rank' in params: spec = {**spec.__dict__, 'rank': params['rank']}
-    model = with_lora(load_classifier(data['checkpoint'], data['names']), spec)
+    model = with_lora(load_classifier(data['checkpoint'], data['names'], pairs=True), spec)
     hist = train(model, tdl, edl, epochs=params['epochs'], lr=params['lr'], warmup=params['warmup'],
                  weight_decay=params['weight_decay'], eval_every=max(1, len(tdl) // evals_per_epoch), seed=seed,
                  precision=precision, progress=False, callbacks=list(callbacks))

@@ -89,6 +89,7 @@ def test_train_smoke(tmp_path):
     assert not any(p.name.endswith('.tmp') for p in out.iterdir()) and not (out/'.ftnb.owner').exists()
     h = json.loads((out/'history.json').read_text())
     assert [x['split'] for x in h].count('eval') == 1
+    assert json.loads((out/'config.json').read_text())['pooling'] == 'pair'  # --pooling auto: pairs on a mean-pooled encoder
 
 def test_same_seed_same_run(tmp_path):
     "Two runs with one --seed train the same model: the new head's init is seeded too, not only the data order."
@@ -99,12 +100,17 @@ def test_same_seed_same_run(tmp_path):
     hist = [without_seconds(json.loads((tmp_path/d/'history.json').read_text())) for d in ('a', 'b')]
     assert hist[0] == hist[1]
 
-def test_train_pair_head(tmp_path):
-    "--pooling pair trains and records the per-text head in config.json (chapter 01a tests the reload and the pipeline)."
-    r = ftnb('train', '--smoke', '--pooling', 'pair', '--epochs', '1', '--max-train', '32', '--output-dir', tmp_path/'p')
-    assert r.returncode == 0, r.stderr[-2000:]
-    cfg = json.loads((tmp_path/'p'/'config.json').read_text())
-    assert cfg['pooling'] == 'pair' and cfg['model_type'] == 'ftnb-mean-pooling'
+def test_train_head_choice(tmp_path):
+    "config.json's head: `--pooling mean` overrides auto's pair head; single texts get auto's mean head (01a tests reloads)."
+    rows = ''.join(f'"review number {i}, {w}",{w}\n' for i, w in enumerate(['good', 'bad'] * 20))
+    (tmp_path/'single.csv').write_text('text,label\n' + rows)
+    runs = {'mean': ['--pooling', 'mean'], 'single': ['--data', tmp_path/'single.csv']}
+    for d, extra in runs.items():
+        r = ftnb('train', '--smoke', *extra, '--epochs', '1', '--max-train', '32', '--output-dir', tmp_path/d)
+        assert r.returncode == 0, r.stderr[-2000:]
+    cfgs = [json.loads((tmp_path/d/'config.json').read_text()) for d in runs]
+    assert [(c['pooling'], c['model_type']) for c in cfgs] == [('mean', 'ftnb-mean-pooling')] * 2
+    assert 'no source was given' in one_line_error(ftnb('train', '--smoke', '--text-b', 'none', '--output-dir', tmp_path/'x'))
 
 def test_second_run_into_the_same_folder_is_refused(tmp_path):
     out, args = tmp_path/'run', ['train', '--smoke', '--epochs', '1', '--max-train', '32']
