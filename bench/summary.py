@@ -46,7 +46,8 @@ for name in ('finetune', 'finetune_fp32'):  # the precision picked here, and fp3
         courses.append(s['course'])
         c = s['course']
         row(name, f"course recipe ({c['precision']}): wall time, val / test acc (median of seeds)",
-            f"{c['seconds']:.0f} s, {c['val_accuracy']:.3f} / {c['test_accuracy']:.3f}", machine=cpu)
+            f"{c['seconds']:.0f} s, {c['val_accuracy']:.3f} / {c['test_accuracy']:.3f}",
+            machine=mach(e['course_runs_from']) if e.get('course_runs_from') else cpu)  # runs reused from an earlier result
     if 'ftnb' in s:
         f = s['ftnb']; tt = f.get('time_to_target')
         rc = f['recipe']

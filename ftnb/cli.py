@@ -269,10 +269,12 @@ def _drop_stale(out:Path, lora:bool):
     "Remove what an earlier run of the other kind (full or LoRA) left in `out`, so the folder holds one model: this run's."
     for name in _STALE[lora]: (out/name).unlink(missing_ok=True)
 
+# %% ../nbs/07_cli.ipynb #96d2468d
 def _lr(args) -> float:
     "`--lr`, else the default for the kind of run: `LORA_LR` with `--lora`, `RECIPE['lr']` without."
     return args.lr or (LORA_LR if args.lora else RECIPE['lr'])
 
+# %% ../nbs/07_cli.ipynb #3cdf3dc6
 def train_command(args, # the parsed `ftnb train` arguments
                  ) -> int:
     "`ftnb train`: fine-tune, save the model, history.json and curves.png; print the final validation metrics."
