@@ -455,6 +455,12 @@ def looks_local(source, # what `load_pairs`/`movie_reviews` take: a path, a hub 
     return Path(s).exists() or Path(s).suffix.lower() in FORMATS or s.startswith(('.', '/', '~')) or os.sep in s and s.count('/') > 1
 
 # %% ../nbs/01_data.ipynb #a3911e0c
+def _no_columns_without_source(text_a, text_b, label):
+    "Column names describe the user's own data: with no source given, refuse them instead of ignoring them."
+    if text_a not in (None, 'sentence1') or text_b not in ('auto', 'sentence2') or label != 'label':
+        raise ValueError("text_a, text_b and label name the columns of your own data, but no source was given (the default "
+                         "is the embedded pair task: sentence1, sentence2, label): pass your data as source= (ftnb train: --data)")
+
 def load_pairs(source=None, # None: MRPC online / the embedded pair task offline; a hub id; a file, folder, list or {split: file}
                text_a:str='sentence1', # column holding the first sentence
                text_b:str='sentence2', # column holding the second sentence
@@ -467,6 +473,7 @@ def load_pairs(source=None, # None: MRPC online / the embedded pair task offline
               ) -> DatasetDict:
     "A `DatasetDict` of sentence pairs (train/validation/test; `sentence1, sentence2, label, idx`) like GLUE MRPC."
     sizes = by_profile(None, smoke_sizes)
+    if source is None: _no_columns_without_source(text_a, text_b, label)
     if source is None and not offline():  # the course's MRPC (cut to `smoke_sizes` in the smoke profile)
         dd = _from_hub('nyu-mll/glue', 'mrpc', 'sentence1', 'sentence2', 'label', None, None, seed)
         if sizes: dd = DatasetDict({k: v.select(range(min(sizes[k], len(v)))) for k, v in dd.items()})
@@ -661,9 +668,7 @@ def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or 
     "A `DatasetDict` (train/validation/test) for any classification task: text column(s), `label` (`label_info` tells the task) and `idx`."
     _check_task(task)
     if source is None:
-        if text_a not in (None, 'sentence1') or text_b not in ('auto', 'sentence2') or label != 'label':
-            raise ValueError("text_a, text_b and label name the columns of your own data, but no source was given (the default "
-                             "is the embedded pair task: sentence1, sentence2, label): pass your data as source= (ftnb train: --data)")
+        _no_columns_without_source(text_a, text_b, label)
         if task not in ('auto', 'single_label_classification'):
             raise ValueError(f"the default data is the embedded sentence-pair task (single-label), not {task!r}: pass source= with your data, "
                              "or use load_snippets_task('score')")
