@@ -98,7 +98,16 @@ def write(path, header, rows):
     with open(path, 'w', newline='') as f: w = csv.writer(f); w.writerow(header); w.writerows(rows)
     return path
 
-def test_bad_input_is_one_line(data, runs, tmp_path):
+def run_main(argv, capsys, monkeypatch):
+    "`main(argv)` in this process, as the console script runs it (one process per case would spend ~5 s each importing): (exit code, stderr)."
+    from ftnb.cli import main
+    for k in ('FTNB_SMOKE', 'HF_HUB_OFFLINE', 'TOKENIZERS_PARALLELISM'): monkeypatch.setenv(k, ENV[k])
+    capsys.readouterr()
+    try: rc = main([str(a) for a in argv])
+    except SystemExit as e: rc = e.code
+    return rc, capsys.readouterr().err
+
+def test_bad_input_is_one_line(data, runs, tmp_path, capsys, monkeypatch):
     gap = write(tmp_path/'gap.csv', ['text', 'label'], [['fine', 'a'], ['', 'b']] * 10)
     one = write(tmp_path/'one.csv', ['text', 'label'], [['fine', 'a'], ['good', 'a']] * 10)
     words = write(tmp_path/'words.csv', ['text', 'label'], [['fine', 'a'], ['good', 'b']] * 10)
@@ -116,6 +125,8 @@ def test_bad_input_is_one_line(data, runs, tmp_path):
              (['predict', '--model', runs['sentiment'], '--data', tmp_path/'missing.csv'], 'no such file'),
              (['predict', '--model', runs['sentiment'], '--data', odd, '--output', odd], 'is the input file')]
     for argv, msg in cases:
-        line = one_line_error(ftnb(*argv))
-        assert msg in line, (argv, line)
+        rc, err = run_main(argv, capsys, monkeypatch)
+        lines = err.strip().splitlines()
+        assert rc == 2 and len(lines) == 1 and msg in lines[0], (argv, rc, err[-2000:])
+    assert 'is not a number' in one_line_error(ftnb(*cases[2][0]))  # and once through the console script itself
     assert not (tmp_path/'odd.predictions.csv').exists()  # nothing half-written
