@@ -3,7 +3,9 @@
 - Records every test's wall time in tests/artifacts/durations.json (per notebook for test_notebooks.py).
 - `precision_env`: the environment for a precision-sensitive test, run twice: with the precision this machine
   picks (`FTNB_PRECISION` as the caller set it, usually unset) and with the one it would *not* pick
-  (`FTNB_PRECISION` forced), so the bf16 and the fp32 paths are both exercised on every CPU."""
+  (`FTNB_PRECISION` forced), so the bf16 and the fp32 paths are both exercised on every CPU.
+- `run_main`: the `ftnb` command's `main(argv)` in the test's own process (smoke profile, offline), for the many
+  cases that need no console script of their own (each one would spend seconds importing)."""
 import functools, json, os, time
 from pathlib import Path
 import pytest
@@ -34,3 +36,16 @@ def pytest_sessionfinish(session, exitstatus):
     out = Path(__file__).parent/'artifacts'; out.mkdir(exist_ok=True)
     (out/'durations.json').write_text(json.dumps({'seconds': round(time.time() - _t0, 1), 'exitstatus': int(exitstatus),
                                                    'precision': picked_precision(), 'tests': _times}, indent=1))
+
+@pytest.fixture
+def run_main(capsys, monkeypatch):
+    "`run_main(*argv)` -> `(exit code, stdout, stderr)` of `ftnb.cli.main(argv)` run here, smoke profile, offline."
+    from ftnb.cli import main
+    for k, v in {'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}.items(): monkeypatch.setenv(k, v)
+    def run(*argv):
+        capsys.readouterr()
+        try: rc = main([str(a) for a in argv])
+        except SystemExit as e: rc = e.code
+        out = capsys.readouterr()
+        return rc, out.out, out.err
+    return run

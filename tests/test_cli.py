@@ -3,7 +3,6 @@ output folder (a second run is refused; a run killed with `kill -9` resumes), ba
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
-from ftnb.cli import main
 
 FTNB = str(Path(sys.executable).parent/'ftnb')
 ENV = {**os.environ, 'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
@@ -22,12 +21,6 @@ def wait_for(path, proc, timeout=120):
     t0 = time.time()
     while not Path(path).exists() and proc.poll() is None and time.time() - t0 < timeout: time.sleep(0.02)
     return Path(path).exists()
-
-def run_main(argv, capsys):
-    "`main(argv)` in this process: (exit code, stderr)."
-    try: rc = main([str(a) for a in argv])
-    except SystemExit as e: rc = e.code
-    return rc, capsys.readouterr().err
 
 def one_line_error(r):
     "The stderr of a failed run: exactly one line, no traceback."
@@ -55,19 +48,19 @@ def test_adapt_help_shows_adapts_own_defaults():
     (['train', '--precision', 'fp8'], 'invalid choice'), (['train', '--data', 'missing/pairs.csv'], 'no such file'),
     (['train', '--checkpoint', './no-model'], 'no such folder'), (['adapt', '--data', 'missing/reviews.csv'], 'no such file'),
     (['adapt', '--epochs', '-1'], 'positive float'), (['nonsense'], 'invalid choice')])
-def test_usage_errors(args, msg, capsys):
-    rc, err = run_main(args, capsys)
+def test_usage_errors(args, msg, run_main):
+    rc, _, err = run_main(*args)
     assert rc == 2 and len(err.strip().splitlines()) == 1 and msg in err, err
 
-def test_bad_paths(tmp_path, capsys):
+def test_bad_paths(tmp_path, run_main):
     f = tmp_path/'f'; f.write_text('x')
-    rc, err = run_main(['train', '--output-dir', f], capsys)
+    rc, _, err = run_main('train', '--output-dir', f)
     assert rc == 2 and 'is a file' in err and len(err.strip().splitlines()) == 1
     for cmd in ['train', 'adapt']:
-        rc, err = run_main([cmd, '--resume', '--output-dir', tmp_path/'new'], capsys)
+        rc, _, err = run_main(cmd, '--resume', '--output-dir', tmp_path/'new')
         assert rc == 2 and 'no checkpoint' in err
     (tmp_path/'p.csv').write_text('first,second,label\na,b,0\nc,d,1\n')  # wrong column names: found when read
-    rc, err = run_main(['train', '--smoke', '--data', tmp_path/'p.csv', '--output-dir', tmp_path/'o'], capsys)
+    rc, _, err = run_main('train', '--smoke', '--data', tmp_path/'p.csv', '--output-dir', tmp_path/'o')
     assert rc == 2 and 'sentence1' in err and len(err.strip().splitlines()) == 1, err
 
 def test_output_dir_that_cannot_be_created():
@@ -151,11 +144,10 @@ def test_killed_adapt_resumes(tmp_path):
     h = json.loads((out/'history.json').read_text())
     assert h[:len(saved)] == saved and len([x for x in h if x['split'] == 'eval']) == 4  # before training, then per epoch
 
-def test_help_lists_predict_and_evaluate(capsys):
+def test_help_lists_predict_and_evaluate(run_main):
     def out(*argv):  # in this process: the console script itself is tested above
-        try: rc = main(list(argv))
-        except SystemExit as e: rc = e.code
-        assert rc in (0, None); return ' '.join(capsys.readouterr().out.split())
+        rc, text, _ = run_main(*argv)
+        assert rc in (0, None); return ' '.join(text.split())
     top = out('--help')
     assert 'predict' in top and 'evaluate' in top
     text = out('train', '--help')
@@ -163,5 +155,5 @@ def test_help_lists_predict_and_evaluate(capsys):
     for cmd, flag in [('predict', '--output'), ('evaluate', '--top')]:
         text = out(cmd, '--help')
         assert flag in text and '--model' in text
-    rc, err = run_main(['predict', '--data', 'x.csv'], capsys)  # --model is required: a usage error, one line
+    rc, _, err = run_main('predict', '--data', 'x.csv')  # --model is required: a usage error, one line
     assert rc == 2 and len(err.strip().splitlines()) == 1 and '--model' in err

@@ -98,16 +98,7 @@ def write(path, header, rows):
     with open(path, 'w', newline='') as f: w = csv.writer(f); w.writerow(header); w.writerows(rows)
     return path
 
-def run_main(argv, capsys, monkeypatch):
-    "`main(argv)` in this process, as the console script runs it (one process per case would spend ~5 s each importing): (exit code, stderr)."
-    from ftnb.cli import main
-    for k in ('FTNB_SMOKE', 'HF_HUB_OFFLINE', 'TOKENIZERS_PARALLELISM'): monkeypatch.setenv(k, ENV[k])
-    capsys.readouterr()
-    try: rc = main([str(a) for a in argv])
-    except SystemExit as e: rc = e.code
-    return rc, capsys.readouterr().err
-
-def test_bad_input_is_one_line(data, runs, tmp_path, capsys, monkeypatch):
+def test_bad_input_is_one_line(data, runs, tmp_path, run_main):  # run_main: in this process (tests/conftest.py)
     gap = write(tmp_path/'gap.csv', ['text', 'label'], [['fine', 'a'], ['', 'b']] * 10)
     one = write(tmp_path/'one.csv', ['text', 'label'], [['fine', 'a'], ['good', 'a']] * 10)
     words = write(tmp_path/'words.csv', ['text', 'label'], [['fine', 'a'], ['good', 'b']] * 10)
@@ -125,7 +116,7 @@ def test_bad_input_is_one_line(data, runs, tmp_path, capsys, monkeypatch):
              (['predict', '--model', runs['sentiment'], '--data', tmp_path/'missing.csv'], 'no such file'),
              (['predict', '--model', runs['sentiment'], '--data', odd, '--output', odd], 'is the input file')]
     for argv, msg in cases:
-        rc, err = run_main(argv, capsys, monkeypatch)
+        rc, _, err = run_main(*argv)
         lines = err.strip().splitlines()
         assert rc == 2 and len(lines) == 1 and msg in lines[0], (argv, rc, err[-2000:])
     assert 'is not a number' in one_line_error(ftnb(*cases[2][0]))  # and once through the console script itself
