@@ -1,4 +1,4 @@
-# ftnb — the two set-up commands are `make demo` and `make test`; both work from a fresh clone.
+# ftnb — the two set-up commands are `make demo` and `make test`; both work from a fresh clone. `make lab` opens the chapters.
 SHELL := /bin/bash
 PY ?= python3
 VENV ?= .venv
@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 SMOKE_ENV := FTNB_SMOKE=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-.PHONY: install demo test sync readme export clean-nbs docs bench mpi browser
+.PHONY: install demo test sync readme export clean-nbs docs bench mpi browser lab
 
 # A CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
 $(BIN)/.installed: setup.py settings.ini
@@ -17,6 +17,25 @@ $(BIN)/.installed: setup.py settings.ini
 	touch $@
 
 install: $(BIN)/.installed
+
+# JupyterLab (the `lab` extra) in the same venv; tests/test_lab.py needs it too, so `make test` installs it.
+$(BIN)/.lab-installed: $(BIN)/.installed
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev,offline,lab]"
+	touch $@
+
+# The chapters (nbs/) in JupyterLab, on 127.0.0.1 only (open the URL with the token that it prints). The notebooks'
+# `python3` kernel is this venv's python (it imports ftnb); kernels start in nbs/, as `nbdev_test` runs them.
+# The full profile (the real embedded model and data, minutes per chapter on a CPU) is the default;
+# `make lab FTNB_SMOKE=1` gives the seconds-long smoke profile CI runs. HF_HUB_OFFLINE=1 unless you set it (the
+# embedded defaults need no hub). Nothing else leaves the machine: no news feed, update check or extension listing.
+# More `jupyter lab` options: `make lab LAB_ARGS='--port=8890 --no-browser'`.
+LAB_ARGS ?=
+lab: $(BIN)/.lab-installed
+	@echo "make lab: $$( [ -n "$$FTNB_SMOKE" ] && echo 'smoke profile (FTNB_SMOKE=1)' || echo 'full profile (make lab FTNB_SMOKE=1 for the smoke one)'), HF_HUB_OFFLINE=$${HF_HUB_OFFLINE-1}"
+	HF_HUB_OFFLINE=$${HF_HUB_OFFLINE-1} TOKENIZERS_PARALLELISM=$${TOKENIZERS_PARALLELISM-false} JUPYTER_PREFER_ENV_PATH=1 \
+	  $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=nbs \
+	  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.extension_manager=readonly \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
 # Multi-process CPU training under `accelerate launch` uses OpenMPI (Debian's openmpi-bin).
 mpi:
@@ -44,7 +63,7 @@ sync: install
 
 # Every `make test` starts from an empty ftnb and datasets cache, as a new user's first run does (the ranks of
 # `accelerate launch` then build the smoke model and data at the same moment). FTNB_TEST_CACHE=folder reuses one.
-test: install mpi browser sync
+test: install $(BIN)/.lab-installed mpi browser sync
 	@cache="$${FTNB_TEST_CACHE:-$$(mktemp -d -t ftnb-test-cache.XXXXXX)}"; \
 	if [ -n "$$FTNB_TEST_CACHE" ]; then echo "make test: reusing FTNB_CACHE=$$cache"; else echo "make test: empty FTNB_CACHE=$$cache (removed afterwards)"; fi; \
 	FTNB_CACHE="$$cache" HF_DATASETS_CACHE="$$cache/hf-datasets" $(SMOKE_ENV) \
