@@ -77,6 +77,30 @@ if (tu := load('tune')):
     for r in tu['comparison']:
         row('tune', f"{r.get('pruner')} pruning, {tu['trials']} trials on {tu['train_examples']} pairs: best val acc, wall time",
             f"{r.get('best_value', float('nan')):.3f}, {r.get('seconds', float('nan')):.0f} s", machine=mach(tu))
+if (ld := load('long_docs')):
+    runs = [r for r in ld['runs'] if r['method'] != 'tfidf']
+    tf = next((r for r in ld['runs'] if r['method'] == 'tfidf'), None)
+    acc = lambda m: [r['test']['accuracy'] for r in runs if r['method'] == m]
+    stat = lambda xs: f"{sum(xs) / len(xs):.3f} ± {(sum((x - sum(xs) / len(xs)) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5 if len(xs) > 1 else 0:.3f} ({len(xs)} seeds)"
+    ms = list(dict.fromkeys(r['method'] for r in runs))
+    n = ld['data'].get('train_sample') or ld['data']['splits']['train']
+    for m in ms:
+        row('long_docs', f"{m}: test acc of 250 reviews ({n} training reviews); train s", f"{stat(acc(m))}; "
+            f"{sum(r['train_seconds'] for r in runs if r['method'] == m) / len(acc(m)):.0f} s", machine=mach(ld))
+    trunc, wins = [m for m in ms if m.startswith('trunc')], [m for m in ms if m.startswith('win')]
+    if tf: row('long_docs', 'TF-IDF + logistic regression: test acc', f"{tf['test']['accuracy']:.3f}", machine=mach(ld))
+    if trunc and wins and tf:
+        bt = max(trunc, key=lambda m: sum(acc(m)) / len(acc(m))); bw = max(wins, key=lambda m: sum(acc(m)) / len(acc(m)))
+        seeds = sorted({r['seed'] for r in runs if r['method'] == bw} & {r['seed'] for r in runs if r['method'] == bt})
+        a = {(r['method'], r['seed']): r['test']['accuracy'] for r in runs}
+        d = [a[bw, s] - a[bt, s] for s in seeds]
+        mean = sum(d) / len(d); sd = (sum((x - mean) ** 2 for x in d) / (len(d) - 1)) ** 0.5 if len(d) > 1 else float('inf')
+        row('long_docs', f"{bw} - {bt} (paired by seed), and {bw} - TF-IDF", f"{mean:+.3f} ± {sd:.3f}; {sum(acc(bw)) / len(acc(bw)) - tf['test']['accuracy']:+.3f}",
+            'windows > best truncation by more than the seed spread; > TF-IDF', len(d) >= 3 and mean > sd and sum(acc(bw)) / len(acc(bw)) > tf['test']['accuracy'], machine=mach(ld))
+if (sk := load('skewed')) and isinstance(sk.get('summary'), dict):
+    for arm, v in sk['summary'].items():
+        show = {k: v[k] for k in v if isinstance(v[k], dict) and 'mean' in v[k]}
+        row('skewed', f"{arm}: " + ', '.join(show), ', '.join(f"{x['mean']:.3f}" for x in show.values()), machine=mach(sk))
 if (t := load('tests')):
     runs = {k: v for k, v in t.items() if isinstance(v, dict) and 'seconds' in v} or {'': t}
     worst = max(v['seconds'] for v in runs.values())

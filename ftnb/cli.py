@@ -11,6 +11,7 @@ from .core import *
 from .loop import RECIPE
 from .lora import LORA_LR
 from .models import POOLINGS
+from .windows import AGGREGATIONS, AUTO_WINDOWS
 
 # %% auto #0
 __all__ = ['TASK_CHOICES', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command', 'adapt_command',
@@ -55,6 +56,32 @@ def _source_options(p, data_help:str, many:bool=False):
 
 def _smoke_option(p): p.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
 
+# %% ../nbs/07_cli.ipynb #3d244472
+def _stride(s:str):
+    "`--stride`: a number of tokens (>= 0), 'auto' or 'none'."
+    if s.lower() in ('auto', 'none'): return s.lower()
+    try: v = int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of tokens, 'auto' or 'none', got {s!r}") from None
+    if v < 0: raise argparse.ArgumentTypeError(f"expected a number of tokens >= 0, got {s!r}")
+    return v
+
+def _weights(s:str):
+    "`--class-weights`: 'balanced' or comma-separated numbers."
+    if s.lower() == 'balanced': return 'balanced'
+    try: return [float(x) for x in s.split(',')]
+    except ValueError: raise argparse.ArgumentTypeError(f"expected 'balanced' or numbers separated by commas (one per class), got {s!r}") from None
+
+def _window_options(p, train:bool):
+    "`--max-length`, `--stride`, `--aggregate`: how texts longer than the model's window are read (chapter 01c)."
+    was = '' if train else "; default: as the model was trained"
+    p.add_argument('--max-length', type=_positive(int), default=None, metavar='N',
+                   help=f"tokens per text or window (default: {'the model limit' if train else 'as the model was trained'})")
+    p.add_argument('--stride', type=_stride, default='auto', metavar='S', help="tokens shared by consecutive windows: a longer text is read whole as "
+                   "overlapping windows and gets one prediction; 'none': truncate it" + (f"; 'auto': windows sharing a quarter of the window when at "
+                   f"least {AUTO_WINDOWS * 100:.0f}%% of the training texts are longer (default: auto)" if train else "; 'auto': as the model was trained (default)"))
+    p.add_argument('--aggregate', choices=AGGREGATIONS, default=None, help=f"how a text's window logits combine (default: mean{was})")
+
+# %% ../nbs/07_cli.ipynb #80dcaafc
 def _train_parser(sub):
     "Add the `train` subcommand to `sub`."
     t = sub.add_parser('train', allow_abbrev=False, help='fine-tune a checkpoint on a classification dataset (texts or pairs; classes, tags or scores)',
@@ -82,12 +109,16 @@ def _train_parser(sub):
     t.add_argument('--group-by-length', action=argparse.BooleanOptionalAction, default=True,
                    help='batch pairs of similar length: less padding, faster (default: on)')
     t.add_argument('--max-train', type=_positive(int), default=None, metavar='N', help='train on the first N training pairs only')
+    _window_options(t, train=True)
+    t.add_argument('--class-weights', type=_weights, default=None, metavar='W', help="weigh the loss by class: 'balanced' (inverse "
+                   "frequency in the training data) or one number per class, comma-separated (multi-label: per tag); default: none")
     t.add_argument('--seed', type=int, default=42, help='seed of the model head, data order and dropout (default: %(default)s)')
     t.add_argument('--output-dir', default='runs/train', help='where the model, history.json and curves.png go; one run at a time (default: %(default)s)')
     t.add_argument('--resume', action='store_true', help='continue from OUTPUT_DIR/checkpoints/last (checkpoints are kept until the run ends)')
     t.add_argument('--cpu', action='store_true', help='train on the CPU even when a GPU is present')
     _smoke_option(t)
 
+# %% ../nbs/07_cli.ipynb #f48c824a
 def _use_options(p):
     "The options `ftnb predict` and `ftnb evaluate` share: the model, the data, the text columns, batch size and precision."
     p.add_argument('--model', required=True, metavar='RUN_DIR', help='a trained model folder: the --output-dir of `ftnb train`')
@@ -96,7 +127,9 @@ def _use_options(p):
     p.add_argument('--text-b', default='auto', help="the second text column of a pair; 'none': single texts (default: as the model was trained)")
     p.add_argument('--batch-size', type=_positive(int), default=64, help='rows per forward pass (default: %(default)s)')
     p.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default=None, help='default: $FTNB_PRECISION if set, else pick_precision for the device')
+    _window_options(p, train=False)
 
+# %% ../nbs/07_cli.ipynb #95aab210
 def _predict_parser(sub):
     "Add the `predict` subcommand to `sub`."
     p = sub.add_parser('predict', allow_abbrev=False, help="add a trained model's predictions to a file's rows",
@@ -108,6 +141,7 @@ def _predict_parser(sub):
     p.add_argument('--chunk-size', type=_positive(int), default=4096, help='rows read, predicted and written at a time (default: %(default)s)')
     p.add_argument('--no-progress', action='store_true', help='no progress bar (shown on stderr when it is a terminal)')
 
+# %% ../nbs/07_cli.ipynb #1fcec744
 def _evaluate_parser(sub):
     "Add the `evaluate` subcommand to `sub`."
     p = sub.add_parser('evaluate', allow_abbrev=False, help='metrics, confusion matrix and worst mistakes of a trained model on a labelled file',
@@ -118,6 +152,7 @@ def _evaluate_parser(sub):
     p.add_argument('--output-dir', default=None, help='where the metrics and pictures go (default: RUN_DIR/eval)')
     p.add_argument('--top', type=_positive(int), default=5, help='confidently wrong rows to print (default: %(default)s)')
 
+# %% ../nbs/07_cli.ipynb #2e1bcfd6
 def _adapt_parser(sub):
     "Add the `adapt` subcommand to `sub`; its options and their help come from `ftnb.mlm.adapt`."
     a = sub.add_parser('adapt', allow_abbrev=False, help='adapt a masked language model to in-domain text (chapter 06)',
@@ -136,6 +171,7 @@ def _adapt_parser(sub):
     a.add_argument('--resume', action='store_true', help='continue exactly from OUTPUT_DIR/checkpoints/last, left by an interrupted run')
     _smoke_option(a)
 
+# %% ../nbs/07_cli.ipynb #5bf13f4e
 def make_parser() -> argparse.ArgumentParser:
     "The `ftnb` argument parser (subcommands `train`, `predict`, `evaluate`, `adapt` and `tune`)."
     p = _Parser(prog='ftnb', allow_abbrev=False, description='Fine-tune pretrained transformers, the Hugging Face course way (ftnb). '
@@ -220,12 +256,36 @@ def _finish(hist:History, out:Path, title:str):
 # %% ../nbs/07_cli.ipynb #26a9c716
 def _none(s): return None if s is not None and s.lower() == 'none' else s
 
+def _windows(args, train, tok, a, b) -> dict:
+    "`{max_length, stride, aggregate}` of a `ftnb train` run: `--stride auto` reads long texts as windows (chapter 01c)."
+    from ftnb.data import model_limit, check_window
+    from ftnb.windows import auto_stride
+    n = check_window(args.max_length, None, model_limit(tok))
+    stride = {'none': None, 'auto': auto_stride(train, tok, a, b, n) if n else None}.get(args.stride, args.stride)
+    check_window(n, stride, model_limit(tok))
+    return dict(max_length=n, stride=stride, aggregate=args.aggregate or 'mean')
+
+# %% ../nbs/07_cli.ipynb #259b156e
+def _hooks(args, ds, model, task, names, win, has_eval) -> dict:
+    "The loop's `loss_fn` (class weights) and `metric_fn` (per document under windows) for `ftnb train`, and the validation `doc` ids."
+    import numpy as np
+    from ftnb.models import class_weights, metrics_for
+    from ftnb.loop import weighted_loss
+    from ftnb.windows import document_metrics
+    labels = np.asarray(ds['train']['labels']) if args.class_weights == 'balanced' else None
+    weight = class_weights(labels, args.class_weights, model.config.num_labels, task, names)
+    doc = np.asarray(ds['validation']['doc']) if has_eval and win['stride'] is not None else None
+    metric_fn = document_metrics(doc, win['aggregate'], metrics_for(task)) if doc is not None else None
+    return dict(loss_fn=weighted_loss(weight), metric_fn=metric_fn, doc=doc, weight=weight)
+
+# %% ../nbs/07_cli.ipynb #612bd935
 def _train_inputs(args, rt) -> dict:
     "Data, tokenizer, loaders and model for `ftnb train` (data prepared on the main process first); bad input is a `UsageError`."
     from transformers import AutoTokenizer
     from ftnb.data import load_task, tokenize_texts, make_loaders, label_info, text_columns
     from ftnb.models import load_classifier
     from ftnb.lora import with_lora
+    from ftnb.windows import record_windows
     ck = args.checkpoint or default_checkpoint('cls')
     source = None if not args.data else args.data[0] if len(args.data) == 1 else list(args.data)
     try:
@@ -234,7 +294,8 @@ def _train_inputs(args, rt) -> dict:
             if args.max_train: raw['train'] = raw['train'].select(range(min(args.max_train, len(raw['train']))))
             tok = AutoTokenizer.from_pretrained(ck)
             (a, b), (task, names) = text_columns(raw['train']), label_info(raw['train'])
-            ds = tokenize_texts(raw, tok, a, b, remove_text=True, rename_label=True)
+            win = _windows(args, raw['train'], tok, a, b)
+            ds = tokenize_texts(raw, tok, a, b, max_length=win['max_length'], stride=win['stride'], remove_text=True, rename_label=True)
         has_eval = 'validation' in ds and len(ds['validation']) > 0 and \
                    (task != 'single_label_classification' or min(ds['validation']['labels']) >= 0)  # GLUE test-style -1: unlabelled
         tdl, edl = make_loaders(ds, tok, batch_size=args.batch_size, group_by_length=args.group_by_length, seed=args.seed,
@@ -242,20 +303,26 @@ def _train_inputs(args, rt) -> dict:
         set_seed(args.seed)  # the new head's random init: without this, two runs with one --seed start from different heads
         model = with_lora(load_classifier(ck, None if task == 'regression' else names, pooling=args.pooling, task=task, pairs=bool(b)), args.lora)
         model.config.ftnb_text_columns = [a, b]  # what `ftnb predict` reads by default
+        record_windows(model, **win)             # and how it cuts texts
+        hooks = _hooks(args, ds, model, task, names, win, has_eval)
     except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e, rt) from None
-    return dict(ck=ck, source=source or 'the default pair task', tok=tok, tdl=tdl, edl=edl, names=names, model=model, task=task,
-                texts=[c for c in (a, b) if c], n_train=len(ds['train']), n_eval=len(ds['validation']) if has_eval else 0)
+    return dict(ck=ck, source=source or 'the default pair task', tok=tok, tdl=tdl, edl=edl, names=names, model=model, task=task, win=win,
+                texts=[c for c in (a, b) if c], n_texts=len(raw['train']), n_train=len(ds['train']), n_eval=len(ds['validation']) if has_eval else 0, **hooks)
 
 # %% ../nbs/07_cli.ipynb #7579f774
-def _tune_thresholds(model, eval_dl, out:Path) -> list:
-    "Per-tag thresholds of a multi-label model that maximise each tag's F1 on `eval_dl`; kept on its config (and OUTPUT_DIR/config.json)."
+def _tune_thresholds(model, eval_dl, out:Path, doc=None, aggregate:str='mean') -> list:
+    "Per-tag thresholds of a multi-label model that maximise each tag's F1 on `eval_dl` (per document under windows: `doc`); kept on its config (and OUTPUT_DIR/config.json)."
     import json, torch
     from ftnb.models import tune_thresholds
     dev, logits, labels = next(model.parameters()).device, [], []
     with torch.inference_mode(), eval_mode(model):
         for b in eval_dl:
             logits.append(model(**{k: v.to(dev) for k, v in b.items() if k != 'labels'}).logits.float().cpu()); labels.append(b['labels'])
-    th = tune_thresholds((torch.cat(logits).numpy(), torch.cat(labels).numpy()))
+    logits, labels = torch.cat(logits).numpy(), torch.cat(labels).numpy()
+    if doc is not None:
+        from ftnb.windows import aggregate_windows, document_labels
+        logits, labels = aggregate_windows(logits, doc, aggregate)[1], document_labels(labels, doc)[1]
+    th = tune_thresholds((logits, labels))
     model.config.ftnb_thresholds = th  # a LoRA run has no config.json: `write_lora_info` records them from here
     if (out/'config.json').is_file():
         cfg = json.loads((out/'config.json').read_text())
@@ -274,6 +341,17 @@ def _lr(args) -> float:
     "`--lr`, else the default for the kind of run: `LORA_LR` with `--lora`, `RECIPE['lr']` without."
     return args.lr or (LORA_LR if args.lora else RECIPE['lr'])
 
+# %% ../nbs/07_cli.ipynb #14beacc0
+def _header(x:dict, rt) -> str:
+    "The line `ftnb train` starts with: model, data and its sizes, the task, how texts are read, class weights, profile and runtime."
+    w, wt = x['win'], x['weight']
+    n = f"{x['n_texts']} train texts as {x['n_train']} windows" if w['stride'] is not None else f"{x['n_train']} train"
+    read = (f"windows of {w['max_length']} tokens sharing {w['stride']}, their logits' {w['aggregate']} per text" if w['stride'] is not None
+            else f"texts cut at {w['max_length']} tokens")
+    return (f"ftnb train: {checkpoint_name(x['ck'])} on {x['source']} ({n} / {x['n_eval']} validation examples of {' + '.join(x['texts'])}; "
+            f"{x['task']}, labels {x['names']}); {read}" + (f"; class weights {[round(float(v), 3) for v in wt]}" if wt is not None else '')
+            + f"; {'smoke' if smoke() else 'full'} profile, {rt.num_processes} process(es) on {rt.device.type}, {rt.precision}")
+
 # %% ../nbs/07_cli.ipynb #3cdf3dc6
 def train_command(args, # the parsed `ftnb train` arguments
                  ) -> int:
@@ -285,17 +363,16 @@ def train_command(args, # the parsed `ftnb train` arguments
     except ValueError as e: raise _one_line(e) from None  # e.g. fp16 on a CPU, or a bad FTNB_PRECISION
     with _own(out, rt):
         x = _train_inputs(args, rt)
-        rt.print(f"ftnb train: {checkpoint_name(x['ck'])} on {x['source']} ({x['n_train']} train / {x['n_eval']} validation examples of "
-                 f"{' + '.join(x['texts'])}; {x['task']}, labels {x['names']}); {'smoke' if smoke() else 'full'} profile, "
-                 f"{rt.num_processes} process(es) on {rt.device.type}, {rt.precision}")
+        rt.print(_header(x, rt))
         t0 = time.perf_counter()
         try: hist = train_accelerate(x['model'], x['tdl'], x['edl'], runtime=rt, epochs=args.epochs, lr=_lr(args), warmup=args.warmup, seed=args.seed,
-                                     ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=x['tok'])
+                                     ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=x['tok'],
+                                     loss_fn=x['loss_fn'], metric_fn=x['metric_fn'])
         except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
         secs = time.perf_counter() - t0
         if rt.is_main: _drop_stale(out, bool(args.lora))
         if rt.is_main and x['task'] == 'multi_label_classification' and x['edl'] is not None and rt.num_processes == 1:
-            rt.print(f"per-tag thresholds tuned on validation: {_tune_thresholds(x['model'], x['edl'], out)}")
+            rt.print(f"per-tag thresholds tuned on validation: {_tune_thresholds(x['model'], x['edl'], out, x['doc'], x['win']['aggregate'])}")
         if rt.is_main and args.lora:  # the adapter alone was saved: record how to rebuild its base (`load_lora`)
             from ftnb.lora import write_lora_info
             write_lora_info(x['model'], out)
@@ -305,6 +382,14 @@ def train_command(args, # the parsed `ftnb train` arguments
     if hist.eval: msg += f"; validation " + ', '.join(f"{k} {hist.eval[-1][k]:.4f}" for k in ['loss', *hist.metric_names])
     rt.print(msg + f"\nmodel, tokenizer, history.json and curves.png in {out}")
     return 0
+
+# %% ../nbs/07_cli.ipynb #bd00428d
+def _reading(args) -> dict:
+    "The window settings `ftnb predict`/`evaluate` were given (`--max-length`, `--stride`, `--aggregate`); the rest as the model was trained."
+    w = {'max_length': args.max_length, 'aggregate': args.aggregate}
+    w = {k: v for k, v in w.items() if v is not None}
+    if args.stride != 'auto': w['stride'] = None if args.stride == 'none' else args.stride
+    return w
 
 # %% ../nbs/07_cli.ipynb #6acda8ea
 def _main_process() -> bool:
@@ -325,7 +410,7 @@ def predict_command(args, # the parsed `ftnb predict` arguments
     if str(out) != '-' and Path(out).resolve() == Path(args.data).resolve(): raise UsageError(f"--output {out} is the input file: choose another path")
     t0 = time.perf_counter()
     try: predict(args.model, args.data, out, text_a=args.text_a, text_b=_none(args.text_b), batch_size=args.batch_size,
-                 chunk_size=args.chunk_size, precision=args.precision, progress=not args.no_progress and sys.stderr.isatty())
+                 chunk_size=args.chunk_size, precision=args.precision, windows=_reading(args), progress=not args.no_progress and sys.stderr.isatty())
     except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e) from None
     print(f"ftnb predict: predictions in {'stdout' if str(out) == '-' else out} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return 0
@@ -340,7 +425,8 @@ def evaluate_command(args, # the parsed `ftnb evaluate` arguments
     quiet_libraries()
     out = Path(args.output_dir) if args.output_dir else Path(args.model)/'eval'
     try: r = evaluate_file(args.model, args.data, label=args.label, output_dir=out, top=args.top, text_a=args.text_a,
-                           text_b=_none(args.text_b), batch_size=args.batch_size, precision=args.precision)
+                           text_b=_none(args.text_b), batch_size=args.batch_size, precision=args.precision,
+                           windows=_reading(args))
     except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e) from None
     print(f"ftnb evaluate: {args.model} on {args.data}: " + ', '.join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in r['metrics'].items()))
     if r['confusion'] is not None: print(f"\nconfusion matrix (rows: true, columns: predicted)\n{r['confusion'].to_string()}")

@@ -12,15 +12,15 @@ from torch.utils.data import DataLoader, Sampler
 import datasets
 from datasets import Dataset, DatasetDict, Features, Value, ClassLabel, load_from_disk
 from datasets.fingerprint import Hasher
-from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
+from transformers import AutoConfig, DataCollatorWithPadding, PreTrainedTokenizerBase
 from .core import *
 
 # %% auto #0
-__all__ = ['PAIR_LABELS', 'MRPC_SIZES', 'SMOKE_SIZES', 'POOL_FRACTIONS', 'FORMATS', 'TASKS', 'SENTIMENT3', 'SNIPPET_TASKS',
-           'REVIEW_LABELS', 'TEXT_COLUMNS', 'STRATEGIES', 'read_snippets', 'build_pair_task', 'looks_local',
-           'load_pairs', 'detect_task', 'label_info', 'load_task', 'text_columns', 'load_snippets_task',
-           'movie_reviews', 'tokenize_texts', 'tokenize_pairs', 'PairSampler', 'LengthGroupedSampler', 'padding_stats',
-           'make_loaders']
+__all__ = ['PAIR_LABELS', 'MRPC_SIZES', 'SMOKE_SIZES', 'POOL_FRACTIONS', 'FORMATS', 'TASKS', 'EMBEDDED_TASKS', 'SENTIMENT3',
+           'SNIPPET_TASKS', 'REVIEW_LABELS', 'REVIEW_SPLITS', 'TEXT_COLUMNS', 'STRATEGIES', 'read_snippets',
+           'build_pair_task', 'looks_local', 'load_pairs', 'detect_task', 'label_info', 'load_task', 'text_columns',
+           'load_snippets_task', 'movie_reviews', 'load_reviews_task', 'model_limit', 'check_window', 'encode_texts',
+           'tokenize_texts', 'tokenize_pairs', 'PairSampler', 'LengthGroupedSampler', 'padding_stats', 'make_loaders']
 
 # %% ../nbs/01_data.ipynb #e921684a
 def _decode(raw:bytes) -> str:
@@ -655,7 +655,9 @@ def _hub_records(source, config, label) -> tuple:
     if 'train' not in raw: raise ValueError(f"{source!r} has no train split (splits: {list(hub)}): choose a dataset with one")
     return ({None: raw['train']} if len(raw) == 1 else raw), (cl.names if cl is not None else None)
 
-def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or {split: file}; a hub id; None: the embedded pair task
+EMBEDDED_TASKS = ('reviews',)  # `load_task` names of embedded tasks (a local path of the same name wins)
+
+def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or {split: file}; a hub id; 'reviews'; None: the embedded pair task
               text_a:str=None, # the text column; default the first of 'text', 'sentence', 'sentence1' in the data
               text_b:str='auto', # the second text of a pair; 'auto': 'sentence2' when text_a is 'sentence1' and it exists; None: single texts
               label:str='label', # the label column, or several 0/1 columns 'tag1,tag2,...' (multi-label)
@@ -673,6 +675,10 @@ def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or 
             raise ValueError(f"the default data is the embedded sentence-pair task (single-label), not {task!r}: pass source= with your data, "
                              "or use load_snippets_task('score')")
         return load_pairs(seed=seed)
+    if isinstance(source, str) and source in EMBEDDED_TASKS and not Path(source).exists():
+        if (text_a, text_b, label, label_names, splits) != (None, 'auto', 'label', None, None) or task not in ('auto', 'single_label_classification'):
+            raise ValueError(f"load_task({source!r}) is the embedded reviews task (text, label neg/pos): pass no column, task or split options")
+        return load_reviews_task(seed=seed)
     args = (text_a, text_b, label, task, label_names, splits, seed)
     if looks_local(source):
         files = _local_files(source)
@@ -768,6 +774,17 @@ def movie_reviews(source=None, # None: stanfordnlp/imdb train online / Pang & Le
     hub = hub.select_columns([text, label])
     return hub.rename_columns({text: 'text', label: 'label'}) if (text, label) != ('text', 'label') else hub
 
+# %% ../nbs/01_data.ipynb #97e18bfc
+REVIEW_SPLITS = (2/3, 1/6, 1/6)
+
+def load_reviews_task(seed:int=42, # seeds the split (and the smoke sample)
+                      smoke_limit:int=90, # reviews kept (label-balanced) in the smoke profile
+                     ) -> DatasetDict:
+    "The labelled movie reviews (Pang & Lee offline, IMDb's training reviews online) as a task: `text`, `label`, `idx`; train/validation/test."
+    reviews = movie_reviews(seed=seed, smoke_limit=smoke_limit)
+    def part(ix): return reviews.select(ix).add_column('idx', list(range(len(ix))), feature=Value('int32'))
+    return DatasetDict({s: part(ix) for s, ix in _carve(len(reviews), REVIEW_SPLITS, seed).items()})
+
 # %% ../nbs/01_data.ipynb #425142ac
 def _check_tokenizer(tokenizer, arg:str='tokenizer'):
     "A one-line TypeError unless `tokenizer` is a transformers tokenizer object."
@@ -804,38 +821,117 @@ def _label_targets(feat, names):
         return v
     return lambda labels: [hot(ids) for ids in labels]
 
+# %% ../nbs/01_data.ipynb #d8df43c9
+_OFFSET_POSITIONS = ('roberta', 'xlm-roberta', 'camembert', 'longformer', 'mpnet', 'data2vec-text', 'xmod', 'roberta-prelayernorm')
+
+def _config_dict(name) -> dict|None:
+    "A checkpoint's config as a dict (a local folder's config.json, else `AutoConfig`), or None when it cannot be read."
+    p = Path(str(name)).expanduser()/'config.json'
+    try: return json.loads(p.read_text()) if p.is_file() else AutoConfig.from_pretrained(str(name)).to_dict()
+    except Exception: return None
+
+def _positions(cfg) -> int|None:
+    "The positions a model can embed (`max_position_embeddings`, less the padding offset of RoBERTa-style models)."
+    cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg or {})
+    if isinstance(cfg.get('encoder'), dict): cfg = cfg['encoder']  # ftnb's pooled heads keep the encoder's config
+    n = cfg.get('max_position_embeddings')
+    return (n - 2 if cfg.get('model_type') in _OFFSET_POSITIONS else n) if n else None
+
+# %% ../nbs/01_data.ipynb #aaff574a
+def model_limit(tokenizer, # a tokenizer (its `model_max_length`, and `name_or_path` to find the model's config)
+                config=None, # the model's config (object or dict); default: read from the tokenizer's `name_or_path`
+               ) -> int|None:
+    "The most tokens one input may have: the smaller of the tokenizer's limit and the model's position embeddings (None: neither is known)."
+    t = tokenizer.model_max_length if 0 < (tokenizer.model_max_length or 0) < 1_000_000 else None  # no limit: a 1e30 placeholder
+    p = _positions(config if config is not None else _config_dict(tokenizer.name_or_path))
+    return min([v for v in (t, p) if v], default=None)
+
+# %% ../nbs/01_data.ipynb #f501d24a
+def _whole(n) -> bool: return isinstance(n, numbers.Integral) and not isinstance(n, bool)
+
+def check_window(max_length:int=None, # tokens per input (None: the limit)
+                 stride:int=None, # tokens shared by consecutive windows; None: truncate instead of windows
+                 limit:int=None, # the model's limit (`model_limit`), None when unknown
+                ) -> int|None:
+    "The `max_length` to tokenize with (default: `limit`), after checking it and the window `stride` against the model's limit."
+    if max_length is None: max_length = limit
+    elif not _whole(max_length) or max_length < 8: raise ValueError(f"max_length must be a whole number of tokens >= 8, got {max_length!r}")
+    elif limit is not None and max_length > limit:
+        raise ValueError(f"max_length={max_length} is above the model's limit of {limit} tokens: pass max_length <= {limit} "
+                         "(longer texts: use windows, stride=)")
+    if stride is None: return max_length
+    if max_length is None: raise ValueError("windows need a max_length: neither the tokenizer nor the model states a limit; pass max_length=")
+    if not _whole(stride) or stride < 0: raise ValueError(f"stride must be a whole number of tokens >= 0 (the overlap of consecutive windows), got {stride!r}")
+    if stride >= max_length: raise ValueError(f"stride={stride} must be smaller than max_length={max_length}: it is the number of tokens "
+                                              f"consecutive windows share; e.g. stride={max_length // 4}")
+    return max_length
+
+# %% ../nbs/01_data.ipynb #d84beb2e
+def encode_texts(tokenizer, # a (fast) tokenizer
+                 texts_a:list, # the texts (first texts of pairs)
+                 texts_b:list=None, # the second texts of pairs
+                 max_length:int=None, # tokens per input or window (check it first: `check_window`)
+                 stride:int=None, # None: truncate; a number: overlapping windows, `overflow_to_sample_mapping` says whose
+                ):
+    "The tokenizer's encoding of texts (or pairs), truncated or cut into windows; a window that cannot be cut is a one-line error."
+    win = stride is not None
+    try: return tokenizer(list(texts_a), list(texts_b) if texts_b is not None else None, max_length=max_length, stride=stride or 0,
+                          truncation='only_first' if win and texts_b is not None else True, return_overflowing_tokens=win)
+    except Exception as e:
+        if not win: raise
+        raise ValueError(f"cannot cut windows of {max_length} tokens sharing {stride}: {' '.join(str(e).split())[:150]}; "
+                         "raise max_length or lower stride (a pair keeps its whole second text in every window)") from None
+
+# %% ../nbs/01_data.ipynb #b33df3c5
+def _tokenize_fn(tokenizer, text_a, text_b, max_length, stride, hot, keep):
+    "`map`'s batched function for `tokenize_texts`: truncated texts, or overlapping windows tagged with their row (`doc`)."
+    win = stride is not None
+    def tok(batch, indices):
+        enc = encode_texts(tokenizer, batch[text_a], batch[text_b] if text_b else None, max_length, stride)
+        if not win: out = dict(enc)
+        else:
+            rows = enc.pop('overflow_to_sample_mapping')
+            out = {**{k: [batch[k][j] for j in rows] for k in keep}, **enc, 'doc': [indices[j] for j in rows]}
+        if hot: out['labels'] = hot(batch['label'] if not win else [batch['label'][j] for j in rows])
+        return out
+    return tok
+
+# %% ../nbs/01_data.ipynb #adb50aed
 def tokenize_texts(ds, # a `Dataset` or `DatasetDict` with the text column(s)
                    tokenizer, # a (fast) tokenizer
                    text_a:str='text', # the text column (the first text of a pair)
                    text_b:str=None, # the second text column of a pair; None: single texts
-                   max_length:int=None, # truncate to this many tokens; default the model's limit
+                   max_length:int=None, # tokens per input (or window); default `model_limit(tokenizer)`
                    remove_text:bool=False, # drop the text columns and `idx` (what DataCollatorWithPadding cannot batch)
                    rename_label:bool=False, # `label` -> `labels` (multi-label: a multi-hot float vector), what models expect
                    use_cache:bool=True, # False: tokenize again even if `map` has a cached result (benchmarks)
                    desc:str=None, # the progress bar's title
+                   stride:int=None, # None: truncate; a number: overlapping windows sharing `stride` tokens, each with a `doc` column
                   ):
-    "Tokenize single texts or pairs with `Dataset.map(batched=True)`: truncation, no padding, cached."
+    "Tokenize single texts or pairs with `Dataset.map(batched=True)`: truncation (or windows), no padding, cached."
     _check_dataset(ds, 'ds'); _check_tokenizer(tokenizer)
+    max_length = check_window(max_length, stride, model_limit(tokenizer))
     first = ds if isinstance(ds, Dataset) else next(iter(ds.values()))
     cols = first.column_names
     _check_columns(set(cols), 'the dataset', text_a=text_a, **({'text_b': text_b} if text_b else {}))
-    lab = first.features.get('label')
+    lab, win = first.features.get('label'), stride is not None
     hot = _label_targets(lab, label_info(first)[1]) if rename_label and lab is not None else None
-    def tok(batch):
-        out = tokenizer(batch[text_a], batch[text_b] if text_b else None, truncation=True, max_length=max_length)
-        if hot: out['labels'] = hot(batch['label'])
-        return out
     strings = [c for c, f in first.features.items() if isinstance(f, Value) and f.dtype in ('string', 'large_string')]
     remove = [c for c in dict.fromkeys((text_a, text_b) + TEXT_COLUMNS + tuple(strings)) if c in cols] if remove_text else []
     if hot: remove.append('label')
-    what = Hasher.hash(['tokenize_texts-v1', Hasher.hash(tokenizer), max_length, remove, text_a, text_b, bool(hot)])
-    def one(d): return d.map(tok, batched=True, remove_columns=remove or None, desc=desc or f"Tokenizing {'pairs' if text_b else 'texts'}",
-                             load_from_cache_file=None if use_cache else False, new_fingerprint=Hasher.hash([d._fingerprint, what]))
+    keep = [c for c in cols if c not in remove]  # windows: the columns copied to every window of a row
+    fn = _tokenize_fn(tokenizer, text_a, text_b, max_length, stride, hot, keep)
+    what = Hasher.hash(['tokenize_texts-v2', Hasher.hash(tokenizer), max_length, stride, remove, text_a, text_b, bool(hot)])
+    def one(d):
+        r = d.map(fn, batched=True, with_indices=True, remove_columns=(cols if win else remove) or None, load_from_cache_file=None if use_cache else False,
+                  desc=desc or f"Tokenizing {'pairs' if text_b else 'texts'}", new_fingerprint=Hasher.hash([d._fingerprint, what]))
+        return r.cast(Features({**r.features, **{c: d.features[c] for c in keep}})) if win and keep else r  # windows keep the column types
     out = one(ds) if isinstance(ds, Dataset) else DatasetDict({k: one(v) for k, v in ds.items()})
     if hot: out = out.cast_column('labels', datasets.List(Value('float32')))  # BCE targets: float32 like the logits
     elif rename_label and 'label' in cols: out = out.rename_column('label', 'labels')
     return out
 
+# %% ../nbs/01_data.ipynb #76392f58
 def tokenize_pairs(ds, # a `Dataset` or `DatasetDict` with the two text columns
                    tokenizer, # a (fast) tokenizer
                    max_length:int=None, # truncate pairs to this many tokens; default the model's limit
@@ -844,9 +940,10 @@ def tokenize_pairs(ds, # a `Dataset` or `DatasetDict` with the two text columns
                    text_a:str='sentence1', # first text column
                    text_b:str='sentence2', # second text column
                    use_cache:bool=True, # False: tokenize again even if `map` has a cached result (benchmarks)
+                   stride:int=None, # windows instead of truncation: tokens shared by consecutive windows (see `tokenize_texts`)
                   ):
     "Tokenize sentence pairs with `Dataset.map(batched=True)`: truncation, no padding, cached (`tokenize_texts` with two columns)."
-    return tokenize_texts(ds, tokenizer, text_a, text_b, max_length, remove_text, rename_label, use_cache, 'Tokenizing pairs')
+    return tokenize_texts(ds, tokenizer, text_a, text_b, max_length, remove_text, rename_label, use_cache, 'Tokenizing pairs', stride)
 
 # %% ../nbs/01_data.ipynb #0cd47337
 class PairSampler(Sampler):
@@ -961,6 +1058,7 @@ def make_loaders(tok_ds, # tokenized DatasetDict without text columns and with `
         if len(tok_ds[s]) == 0:
             raise ValueError(f"split {s!r} is empty: {'training' if arg == 'train_split' else 'evaluation'} needs at least one example"
                              + ("; pass eval_split=None to skip evaluation" if arg == 'eval_split' else ""))
+    tok_ds = {k: v.remove_columns('doc') if 'doc' in v.column_names else v for k, v in tok_ds.items()}  # windows' rows: for metrics
     train = tok_ds[train_split]
     if drop_last and len(train) < batch_size:
         raise ValueError(f"drop_last=True with {len(train)} training examples and batch_size={batch_size} leaves no batch: "

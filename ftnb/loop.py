@@ -21,7 +21,8 @@ from .models import compute_metrics, metrics_for, classification_loss, problem_t
 
 # %% auto #0
 __all__ = ['RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'StopTraining', 'stop_at', 'model_loss', 'Loop', 'train']
+           'save_checkpoint', 'load_checkpoint', 'StopTraining', 'stop_at', 'model_loss', 'weighted_loss', 'Loop',
+           'train']
 
 # %% ../nbs/03_custom_loop.ipynb #689eb9f1
 def param_groups(model, # the model whose trainable parameters are grouped
@@ -233,6 +234,18 @@ def model_loss(model, # a model that returns `.loss` when the batch has `labels`
               ) -> tuple:
     "The default loss hook: `(model(**batch).loss, 1)`, the model's own mean loss counted as one item."
     return model(**batch).loss, 1
+
+# %% ../nbs/03_custom_loop.ipynb #b7d3e915
+def weighted_loss(weight, # from `class_weights`: one weight per class (multi-label: `pos_weight` per tag); None: `model_loss`
+                 ):
+    "A loss hook for `Loop(loss_fn=)`: the model's task loss with class weights (`classification_loss(..., weight=)`), as one item."
+    if weight is None: return model_loss
+    weight = torch.as_tensor(weight, dtype=torch.float32)
+    def loss_fn(model, batch:dict) -> tuple:
+        if 'labels' not in batch: raise ValueError(f"the batch has no 'labels' (keys: {list(batch)}): tokenize with rename_label=True")
+        logits = model(**{k: v for k, v in batch.items() if k != 'labels'}).logits
+        return classification_loss(logits, batch['labels'], problem_type(model), weight=weight.to(logits.device)), 1
+    return loss_fn
 
 # %% ../nbs/03_custom_loop.ipynb #2df47fe3
 class Loop:

@@ -4,13 +4,13 @@
 
 # %% ../nbs/01a_models.ipynb #4c1c6f71
 from __future__ import annotations
-import json, inspect
+import json, inspect, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
 from fastcore.basics import patch
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from transformers import (AutoConfig, AutoModel, AutoModelForSequenceClassification, PreTrainedConfig, PreTrainedModel)
 from transformers.modeling_outputs import SequenceClassifierOutput
 from .core import *
@@ -18,8 +18,8 @@ from .core import *
 # %% auto #0
 __all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
            'problem_type', 'label_names', 'tune_thresholds', 'confusion', 'pretrained_pooling',
-           'PooledClassifierConfig', 'classification_loss', 'MeanPoolingClassifier', 'mean_pool', 'pair_pool',
-           'auto_pooling', 'load_classifier']
+           'PooledClassifierConfig', 'classification_loss', 'class_weights', 'MeanPoolingClassifier', 'mean_pool',
+           'pair_pool', 'auto_pooling', 'load_classifier']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -31,7 +31,7 @@ def _preds_labels(eval_pred):
 def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)` pair; predictions are logits or ids
                     average:str='auto', # 'binary', 'macro', 'micro', 'weighted', or 'auto' (binary for 2 classes, else macro; logits say how many)
                    ) -> dict:
-    "Accuracy and F1 with glue/mrpc's keys, computed offline with scikit-learn."
+    "Accuracy and F1 with glue/mrpc's keys, plus balanced accuracy for more than two classes, computed offline with scikit-learn."
     preds, labels = _preds_labels(eval_pred)
     n = preds.shape[-1] if preds.ndim == 2 else max(preds.max(initial=0), labels.max(initial=0)) + 1  # classes
     if preds.ndim == 2: preds = preds.argmax(-1)
@@ -40,8 +40,13 @@ def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)
     if average == 'auto': average = 'binary' if n <= 2 else 'macro'
     if average not in ('binary', 'macro', 'micro', 'weighted'):
         raise ValueError(f"average must be 'auto', 'binary', 'macro', 'micro' or 'weighted', got {average!r}")
-    return {'accuracy': float(accuracy_score(labels, preds)),
-            'f1': float(f1_score(labels, preds, average=average, zero_division=0))}
+    out = {'accuracy': float(accuracy_score(labels, preds)),
+           'f1': float(f1_score(labels, preds, average=average, zero_division=0))}
+    if n > 2:
+        with warnings.catch_warnings():  # a predicted class absent from `labels` is fine: the mean runs over the true classes
+            warnings.simplefilter('ignore', UserWarning)
+            out['balanced_accuracy'] = float(balanced_accuracy_score(labels, preds))
+    return out
 
 # %% ../nbs/01a_models.ipynb #3e91b076
 PROBLEM_TYPES = ('single_label_classification', 'multi_label_classification', 'regression')
@@ -167,17 +172,78 @@ class PooledClassifierConfig(PreTrainedConfig):
 def classification_loss(logits:torch.Tensor, # (batch, num_labels)
                         labels:torch.Tensor, # class ids, 0/1 targets (multi-label) or scores (regression)
                         problem_type:str=None, # 'single_label_classification', 'multi_label_classification' or 'regression'
-                        reduction:str='mean', # 'mean', or 'none' for one loss per example
+                        reduction:str='mean', # 'mean' (over examples), or 'none' for one loss per example
+                        weight:torch.Tensor=None, # one weight per class (multi-label: `pos_weight` per tag), e.g. from `class_weights`
                        ) -> torch.Tensor:
-    "The loss of `logits` against `labels` for `problem_type` (default: single-label classification)."
+    "The loss of `logits` against `labels` for `problem_type` (default: single-label classification), optionally class-weighted."
     logits = logits.float()
+    if weight is not None:
+        if problem_type == 'regression': raise ValueError("class weights make no sense for regression (a score has no classes): pass weight=None")
+        weight = torch.as_tensor(weight, dtype=torch.float32, device=logits.device)
+        if weight.shape != logits.shape[-1:]:
+            raise ValueError(f"weight has {weight.numel()} values for {logits.shape[-1]} classes: pass one weight per class (see class_weights)")
     if problem_type == 'regression':
         loss = nn.functional.mse_loss(logits.squeeze(-1) if logits.shape[-1] == 1 else logits, labels.float(), reduction='none')
     elif problem_type == 'multi_label_classification':
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, labels.float(), reduction='none')
-    else: loss = nn.functional.cross_entropy(logits, labels.long(), reduction='none')
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, labels.float(), pos_weight=weight, reduction='none')
+    else: loss = nn.functional.cross_entropy(logits, labels.long(), weight=weight, reduction='none')  # weight[y] * loss per example
     if loss.dim() > 1: loss = loss.mean(-1)  # one number per example (its labels' or scores' mean)
-    return loss.mean() if reduction == 'mean' else loss
+    return loss.mean() if reduction == 'mean' else loss  # a weighted mean over examples, not PyTorch's division by the weights' sum
+
+# %% ../nbs/01a_models.ipynb #6e4ea0b7
+def _balanced_weights(labels, # class ids, or 0/1 rows (examples, tags) when `multi`
+                      num_labels:int, # classes (or tags)
+                      multi:bool, # multi-label: `pos_weight` per tag
+                      names:list, # class names in id order, for the error messages
+                     ) -> np.ndarray:
+    "'balanced' weights: n / (k * count) per class (scikit-learn's formula), or negatives / positives per tag."
+    y, what = np.asarray(labels), 'tag' if multi else 'class'
+    if not len(y): raise ValueError("there are no labels to count: pass the training split's labels")
+    if multi:
+        if y.ndim != 2 or y.shape[1] != num_labels:
+            raise ValueError(f"multi-label labels must be 0/1 rows of {num_labels} tags, got shape {y.shape}: pass the multi-hot targets")
+        counts = y.astype(np.float64).sum(0); w = (len(y) - counts) / np.maximum(counts, 1)
+    else:
+        if y.ndim != 1: raise ValueError(f"single-label labels must be one class id per example, got shape {y.shape}: "
+                                         "pass task='multi_label_classification' for 0/1 rows")
+        y = y.astype(np.int64)
+        if y.min() < 0 or y.max() >= num_labels:
+            raise ValueError(f"the labels hold class id {y.min() if y.min() < 0 else y.max()} but there are {num_labels} classes "
+                             f"({', '.join(names)}): encode the labels as ids 0..{num_labels - 1}")
+        counts = np.bincount(y, minlength=num_labels); w = len(y) / (num_labels * np.maximum(counts, 1))
+    if (counts == 0).any():
+        raise ValueError(f"{what} {names[int(np.argmax(counts == 0))]!r} has no {'positive ' if multi else ''}training example, "
+                         f"so 'balanced' cannot weigh it: add examples of it, or pass one weight per {what}")
+    return w
+
+# %% ../nbs/01a_models.ipynb #e1ad965d
+def class_weights(labels, # the training labels: class ids, or 0/1 rows (examples, tags) for multi-label
+                  how, # 'balanced' (inverse frequency), one number per class (or tag), or None (no weights)
+                  num_labels:int, # the model's classes (or tags): `model.config.num_labels`
+                  task:str=None, # one of `PROBLEM_TYPES`; None: single-label classification
+                  names:list=None, # class names in id order, for the error messages (default: the ids)
+                 ) -> torch.Tensor|None:
+    "Loss weights per class (multi-label: `pos_weight` per tag) as a float32 tensor for `classification_loss`; None for `how=None`."
+    if how is None: return None
+    if task not in (None,) + PROBLEM_TYPES: raise ValueError(f"task must be one of {PROBLEM_TYPES}, got {task!r}")
+    if task == 'regression': raise ValueError("class weights make no sense for regression (a score has no classes): pass class_weights=None")
+    multi = task == 'multi_label_classification'
+    what, whats = ('tag', 'tags') if multi else ('class', 'classes')
+    names = [str(n) for n in (names if names is not None else range(num_labels))]
+    bad = f"class_weights must be 'balanced', one number per {what}, or None; got {how!r}"
+    if isinstance(how, str):
+        if how != 'balanced': raise ValueError(bad)
+        w = _balanced_weights(labels, num_labels, multi, names)
+    else:
+        try: w = np.asarray(how, dtype=np.float64)
+        except (TypeError, ValueError): raise ValueError(bad) from None
+        if w.ndim != 1: raise ValueError(bad)
+    if len(w) != num_labels:
+        raise ValueError(f"got {len(w)} class weights for {num_labels} {whats} ({', '.join(names)}): pass one weight per {what}, in that order")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"class weights must be finite and >= 0, got {w.tolist()}: pass non-negative numbers")
+    if not multi and not w.any(): raise ValueError("the class weights are all 0, so nothing would be learnt: give a class a positive weight")
+    return torch.tensor(w, dtype=torch.float32)
 
 # %% ../nbs/01a_models.ipynb #26fc8f6d
 def _encoder_kwargs(ecfg) -> dict:
@@ -191,6 +257,7 @@ class MeanPoolingClassifier(PreTrainedModel):
     config_class = PooledClassifierConfig
     base_model_prefix = 'encoder'
     supports_gradient_checkpointing = True
+    accepts_loss_kwargs = False  # its loss is a per-batch mean, not a sum over `num_items_in_batch`: the Trainer divides it by the accumulation steps
     def __init__(self, config:PooledClassifierConfig):
         super().__init__(config)
         ecfg = AutoConfig.for_model(**config.encoder)

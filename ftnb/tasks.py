@@ -11,13 +11,14 @@ import numpy as np
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 from .core import *
-from .data import FORMATS
+from .data import FORMATS, check_window, model_limit, encode_texts
+from .windows import aggregate_windows, windows_of
 from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type, label_names
 from .lora import is_lora_folder, load_lora
 from .loop import Runtime
 
 # %% auto #0
-__all__ = ['load_trained', 'read_chunks', 'logits_of', 'thresholds_of', 'prediction_columns', 'predict', 'true_labels',
+__all__ = ['load_trained', 'read_chunks', 'logits_of', 'thresholds_of', 'prediction_columns', 'reading', 'predict', 'true_labels',
            'confidently_wrong', 'evaluate_file']
 
 # %% ../nbs/06a_tasks.ipynb #7279acf4
@@ -134,17 +135,22 @@ def _pad(enc:dict, idx, pad_id:int, left:bool) -> dict:
         out[k] = torch.from_numpy(a)
     return out
 
+# %% ../nbs/06a_tasks.ipynb #c3ed4ff8
 def logits_of(model, # a sequence-classification model (eval mode)
               tokenizer, # its tokenizer
               texts_a:list, # the texts (first texts of pairs)
               texts_b:list=None, # the second texts of pairs
               batch_size:int=64, # rows per forward pass
               runtime=None, # a `Runtime` (device + precision); default `Runtime()`
-              max_length:int=None, # truncate to this many tokens; default the model's limit
+              max_length:int=None, # tokens per text (or window); default the model's limit (`model_limit`)
+              stride:int=None, # None: truncate; a number: overlapping windows sharing `stride` tokens, combined per row
+              aggregate:str='mean', # how a row's window logits combine: 'mean' or 'max' (chapter 01c)
              ) -> np.ndarray:
-    "Float32 logits (rows, num_labels) in the input's order: one tokenizer call, length-sorted batches, inference mode."
+    "Float32 logits (rows, num_labels) in the input's order: one tokenizer call, length-sorted batches, inference mode, windows combined."
     rt = runtime or Runtime()
-    enc = tokenizer(list(texts_a), list(texts_b) if texts_b is not None else None, truncation=True, max_length=max_length)
+    max_length = check_window(max_length, stride, model_limit(tokenizer, model.config))
+    enc = encode_texts(tokenizer, texts_a, texts_b, max_length, stride)
+    doc = enc.get('overflow_to_sample_mapping')
     enc = {k: enc[k] for k in ('input_ids', 'attention_mask', 'token_type_ids') if k in enc}
     order = np.argsort([-len(x) for x in enc['input_ids']], kind='stable')  # longest first: a memory error shows at once
     out = np.empty((len(order), model.config.num_labels), dtype=np.float32)
@@ -154,7 +160,7 @@ def logits_of(model, # a sequence-classification model (eval mode)
             idx = order[i:i + batch_size]
             batch = {k: v.to(rt.device) for k, v in _pad(enc, idx, pad_id, left).items()}
             out[idx] = model(**batch).logits.float().cpu().numpy()
-    return out
+    return out if stride is None else aggregate_windows(out, doc, aggregate)[1]
 
 # %% ../nbs/06a_tasks.ipynb #3d781d78
 def _softmax(x): e = np.exp(x - x.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
@@ -261,13 +267,24 @@ def _model(model_dir):
     if isinstance(model_dir, (tuple, list)) and len(model_dir) == 2: return model_dir
     return load_trained(model_dir)
 
-def _chunk_predictions(model, tok, chunk, cols, where, start, batch_size, rt, max_length):
+# %% ../nbs/06a_tasks.ipynb #b4c6a9a9
+def reading(model, # a trained model (its `ftnb_windows` say how it was trained to read texts)
+            windows:dict=None, # overrides: any of `max_length`, `stride` (None: truncate), `aggregate`
+           ) -> dict:
+    "How `predict` and `evaluate_file` cut texts for `model`: as it was trained (`windows_of`), with `windows` overriding."
+    w = windows_of(model)
+    if bad := set(windows or {}) - set(w): raise ValueError(f"windows has unknown key(s) {sorted(bad)}: use {sorted(w)}")
+    return {**w, **(windows or {})}
+
+# %% ../nbs/06a_tasks.ipynb #dd5c0c50
+def _chunk_predictions(model, tok, chunk, cols, where, start, batch_size, rt, windows:dict):
     "The rows of `chunk` with the prediction columns added (input columns first, in order)."
     a = _texts(chunk, cols[0], where, start)
     b = _texts(chunk, cols[1], where, start) if cols[1] else None
-    added = prediction_columns(model, logits_of(model, tok, a, b, batch_size, rt, max_length))
+    added = prediction_columns(model, logits_of(model, tok, a, b, batch_size, rt, **windows))
     return [{**r, **{k: v[i] for k, v in added.items()}} for i, r in enumerate(chunk)]
 
+# %% ../nbs/06a_tasks.ipynb #2da9b322
 def predict(model_dir, # a trained model folder (`ftnb train`'s --output-dir), or a `(model, tokenizer)` pair
             data, # a csv/tsv/json/jsonl/parquet file, or a DataFrame, Dataset, list of strings or records
             output=None, # a file to write (format from its suffix), '-' for csv on stdout; None: return a DataFrame
@@ -277,7 +294,7 @@ def predict(model_dir, # a trained model folder (`ftnb train`'s --output-dir), o
             chunk_size:int=4096, # rows read, predicted and written at a time (memory stays flat)
             precision:str=None, # 'fp32', 'bf16' or 'fp16'; default `pick_precision` for the device
             device=None, # default `get_device()`
-            max_length:int=None, # truncate texts to this many tokens; default the model's limit
+            windows:dict=None, # how texts are cut: `max_length`, `stride`, `aggregate`; default as the model was trained (`reading`)
             progress:bool=True, # a tqdm bar on stderr
            ):
     "The input's rows, in order, with the model's predictions added: a DataFrame, or streamed to `output`."
@@ -289,13 +306,13 @@ def predict(model_dir, # a trained model folder (`ftnb train`'s --output-dir), o
     chunks = read_chunks(data, chunk_size)
     first = next(chunks, None)  # checked before any output or progress bar appears
     if not first: raise ValueError(f"{where} holds no rows to predict")
-    cols = _text_cols(model, list(first[0]), text_a, text_b, where)
+    cols, w = _text_cols(model, list(first[0]), text_a, text_b, where), reading(model, windows)
     if clash := [c for c in prediction_columns(model, np.zeros((1, model.config.num_labels), np.float32)) if c in first[0]]:
         raise ValueError(f"{where} already has a column {clash[0]!r} that predict adds: rename or drop it first")
     with (_sink(output) if output is not None else nullcontext(rows.extend)) as write, \
          tqdm(desc='Predicting', unit=' rows', file=sys.stderr, disable=not progress, leave=False) as bar:
         for chunk in itertools.chain([first], chunks):
-            write(_chunk_predictions(model, tok, chunk, cols, where, n, batch_size, rt, max_length))
+            write(_chunk_predictions(model, tok, chunk, cols, where, n, batch_size, rt, w))
             n += len(chunk); bar.update(len(chunk))
     if output is None:
         import pandas as pd
@@ -400,6 +417,7 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
                   text_b:str='auto', # the second text column; default as for `predict`
                   batch_size:int=64, # rows per forward pass
                   precision:str=None, # default `pick_precision`
+                  windows:dict=None, # how texts are cut; default as the model was trained (`reading`)
                  ) -> dict:
     "Metrics of the model on a labelled file, its confusion matrix and the most confidently wrong rows."
     model, tok = _model(model_dir)
@@ -409,7 +427,7 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
     if not recs: raise ValueError(f"{where} holds no rows to evaluate")
     a, b = _text_cols(model, list(recs[0]), text_a, text_b, where)
     y = true_labels(model, recs, label, where)
-    lg = logits_of(model, tok, _texts(recs, a, where, 0), _texts(recs, b, where, 0) if b else None, batch_size, rt)
+    lg = logits_of(model, tok, _texts(recs, a, where, 0), _texts(recs, b, where, 0) if b else None, batch_size, rt, **reading(model, windows))
     task, names = problem_type(model), label_names(model)
     metrics = {**(metrics_for(task)((lg, y), thresholds_of(model)) if task == 'multi_label_classification' else metrics_for(task)((lg, y))), 'n': len(recs)}
     cm = confusion((lg, y), names) if task == 'single_label_classification' else None

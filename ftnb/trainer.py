@@ -14,7 +14,8 @@ from .core import *
 from .models import *
 
 # %% auto #0
-__all__ = ['precision_args', 'ClockCallback', 'make_trainer', 'history_from_trainer', 'epoch_table', 'baselines']
+__all__ = ['precision_args', 'ClockCallback', 'weighted_loss_func', 'make_trainer', 'history_from_trainer', 'epoch_table',
+           'baselines']
 
 # %% ../nbs/02_trainer.ipynb #92514da7
 def precision_args(precision:str=None, # 'fp32', 'bf16' or 'fp16'; default `pick_precision()`
@@ -46,6 +47,29 @@ def _check_dataset(model, tok_ds, splits):
         raise ValueError(f"the model has {model.config.num_labels} labels but the dataset's ClassLabel has {n} "
                          f"({feat.names}): load it with load_classifier(checkpoint, {feat.names})")
 
+# %% ../nbs/02_trainer.ipynb #cb4a0325
+def weighted_loss_func(weight, # from `class_weights`: one weight per class (multi-label: `pos_weight` per tag)
+                       task:str=None, # the model's `config.problem_type` (None: single-label classification)
+                       model=None, # when given, the weights apply only while it trains: its evaluation loss stays unweighted
+                      ):
+    "A `Trainer` `compute_loss_func`: `classification_loss` with `weight`, a mean over the examples of the whole accumulated batch."
+    weight = torch.as_tensor(weight, dtype=torch.float32)
+    def loss_func(outputs, labels, num_items_in_batch=None):
+        logits = outputs['logits'] if isinstance(outputs, dict) else outputs[0]
+        w = weight if model is None or model.training else None
+        losses = classification_loss(logits, labels, task, reduction='none', weight=w)
+        if num_items_in_batch is None: return losses.mean()
+        if task == 'multi_label_classification': num_items_in_batch = num_items_in_batch / labels.shape[-1]  # it counts every tag
+        return losses.sum() / num_items_in_batch  # the window's examples, so accumulated micro-batches add up to its mean
+    return loss_func
+
+def _loss_func(model, train_ds, how):
+    "The `compute_loss_func` of `make_trainer(class_weights=how)`: None without weights."
+    if how is None: return None
+    col, task = 'labels' if 'labels' in train_ds.column_names else 'label', model.config.problem_type
+    w = class_weights(train_ds[col] if isinstance(how, str) else None, how, model.config.num_labels, task, label_names(model))
+    return weighted_loss_func(w, task, model)
+
 # %% ../nbs/02_trainer.ipynb #c3c3f565
 def make_trainer(model, # a sequence-classification model, e.g. from `load_classifier`
                  tokenizer, # its tokenizer: `processing_class`, and the padding collator
@@ -58,21 +82,22 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
                  precision:str=None, # 'fp32' | 'bf16' | 'fp16'; default `pick_precision()`
                  group_by_length:bool=False, # batch examples of similar length (less padding)
                  early_stopping:int=None, # patience in evaluations; keeps and restores the best model
+                 class_weights=None, # 'balanced' (from the training split's labels), one weight per class, or None (see `class_weights`)
                  train_split:str='train', eval_split:str='validation',
                  seed:int=42, logging_steps:int=None, # default: about 20 logs per epoch
                  **overrides, # any other `TrainingArguments`
                 ) -> Trainer:
-    "A `Trainer` with the course's defaults, per-epoch evaluation, offline metrics and safe mixed precision."
+    "A `Trainer` with the course's defaults, per-epoch evaluation, offline metrics, safe mixed precision and optional class weights."
     out = Path(output_dir)
     if out.exists() and not out.is_dir(): raise ValueError(f"output_dir {out} is a file: pass a folder path")
     _check_dataset(model, tok_ds, [train_split, eval_split])
+    loss_func = _loss_func(model, tok_ds[train_split], class_weights)  # None: the model's own loss
     steps_per_epoch = max(1, len(tok_ds[train_split]) // (batch_size * accum))
     kw = dict(output_dir=str(out), num_train_epochs=epochs, learning_rate=lr, per_device_train_batch_size=batch_size,
               per_device_eval_batch_size=max(batch_size, 32), warmup_steps=warmup, lr_scheduler_type=scheduler, gradient_accumulation_steps=accum,
               eval_strategy='epoch', save_strategy='no', logging_strategy='steps',
               logging_steps=logging_steps or max(1, steps_per_epoch // 20), seed=seed, data_seed=seed,
-              report_to='none', disable_tqdm=True,
-              **precision_args(precision))
+              report_to='none', disable_tqdm=True, **precision_args(precision))
     if group_by_length: kw['train_sampling_strategy'] = 'group_by_length'
     callbacks = [ClockCallback()]
     if early_stopping:
@@ -82,7 +107,7 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
     kw.update(overrides)
     tr = Trainer(model, TrainingArguments(**kw), train_dataset=tok_ds[train_split], eval_dataset=tok_ds[eval_split],
                  data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                 compute_metrics=metrics_for(model.config.problem_type), callbacks=callbacks)
+                 compute_metrics=metrics_for(model.config.problem_type), compute_loss_func=loss_func, callbacks=callbacks)
     if kw['disable_tqdm']: tr.remove_callback(PrinterCallback)  # it would print every log dict; History has them
     return tr
 
