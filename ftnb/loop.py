@@ -56,74 +56,152 @@ def steps_per_epoch(n_batches:int, accum:int=1) -> int:
 # %% ../nbs/03_custom_loop.ipynb #33dab2d8
 class Runtime:
     "Plain single-process PyTorch: device, autocast, backward, clipping, gathering, printing, checkpoints."
+    is_main, num_processes = True, 1  # one process, the main one (chapter 04's runtime makes these properties)
     def __init__(self, device=None, # a torch device or its name; default `get_device()`
                  precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision(device)`
                 ):
         self.device = torch.device(device) if device is not None else get_device()
         self.precision = check_precision(precision, self.device)  # chapter 00: fp16 only on CUDA
         self.scaler = torch.amp.GradScaler('cuda') if self.precision == 'fp16' else None
-    is_main, num_processes = True, 1
-    def prepare(self, model, optimizer, train_dl, eval_dl, scheduler):
-        "Make the five training objects ready for this runtime (here: move the model to the device)."
-        return model.to(self.device), optimizer, train_dl, eval_dl, scheduler
-    def to_device(self, batch):
-        "The batch (a dict of tensors) on the device."
-        return {k: v.to(self.device) for k, v in batch.items()}
-    def autocast(self):
-        "A context for the forward pass: autocast to bf16/fp16, or nothing under fp32."
-        if self.precision == 'fp32': return nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16 if self.precision == 'bf16' else torch.float16)
-    def no_sync(self, model, sync:bool):
-        "A context that skips the gradient all-reduce while accumulating (`sync=False`); one process: nothing to skip."
-        return nullcontext()
-    def backward(self, loss):
-        "Backpropagate `loss` (scaled by the GradScaler under fp16)."
-        (self.scaler.scale(loss) if self.scaler else loss).backward()
-    def clip(self, model, optimizer, max_norm):
-        "Clip the gradients' global norm to `max_norm` (unscaling them first under fp16); return the norm before clipping."
-        if self.scaler: self.scaler.unscale_(optimizer)
-        return torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    def step(self, optimizer):
-        "Step the optimizer (through the GradScaler under fp16, which skips a step whose gradients overflowed)."
-        if self.scaler: self.scaler.step(optimizer); self.scaler.update()
-        else: optimizer.step()
-    def gather(self, t):
-        "`t` (a tensor or a tuple of tensors) from every process, concatenated; one process: `t` itself."
-        return t
-    def reduce_mean(self, x:float) -> float:
-        "The mean of `x` over the processes; one process: `x` itself."
-        return x
-    def unwrap(self, model):
-        "The plain model inside whatever wrapper `prepare` put around it."
-        return model
-    def print(self, *a, **kw):
-        "Print once (on the main process)."
-        print(*a, **kw)
-    def wait(self):
-        "Wait until every process gets here; one process: return at once."
-    def epoch_batches(self, dl, sampler, epoch:int, first:int, rng=None) -> tuple:
-        "`(iterator, index of its first batch)` over epoch `epoch` of `dl` from batch `first`; restores `rng` when due."
-        if sampler is not None:
-            bs = getattr(dl, 'batch_size', None) or dl.batch_sampler.batch_size
-            sampler.set_epoch(epoch, start=first * bs)
-        if rng is not None and not first: set_rng_state(*rng)  # at an epoch boundary: before the iterator's seed draw
-        it = iter(dl)  # a DataLoader iterator draws its base seed from torch's RNG when it is created
-        if rng is not None and first: set_rng_state(*rng)      # mid-epoch: after it
-        return it, (first if sampler is not None else 0)       # other samplers start at 0: the loop skips `first`
-    def save_state(self, path, model, optimizer, scheduler, state:dict):
-        "Write a checkpoint of the run to `path` (`save_checkpoint`, on the main process); every process waits for it."
-        self.wait()
-        if self.is_main: save_checkpoint(path, model, optimizer, scheduler, self, state)
-        self.wait()
-    def load_state(self, path, model, optimizer, scheduler) -> dict:
-        "Load a `save_state` checkpoint into the objects, random states included; return its `state`."
-        return load_checkpoint(path, model, optimizer, scheduler, self)
-    def extra_state(self):
-        "What else a checkpoint must hold for this runtime: the GradScaler's state under fp16."
-        return {'scaler': self.scaler.state_dict()} if self.scaler else {}
-    def load_extra_state(self, d):
-        "Restore what `extra_state` returned."
-        if self.scaler and 'scaler' in d: self.scaler.load_state_dict(d['scaler'])
+
+# %% ../nbs/03_custom_loop.ipynb #e59994d3
+@patch
+def prepare(self:Runtime, model, # the model to train (moved to the device)
+            optimizer, # its optimizer (returned as it is)
+            train_dl, # the training DataLoader (returned as it is)
+            eval_dl, # the evaluation DataLoader, or None (returned as it is)
+            scheduler, # the learning-rate schedule (returned as it is)
+           ):
+    "Make the five training objects ready for this runtime (here: move the model to the device)."
+    return model.to(self.device), optimizer, train_dl, eval_dl, scheduler
+
+# %% ../nbs/03_custom_loop.ipynb #39fcbb8a
+@patch
+def to_device(self:Runtime, batch, # a dict of tensors, as ftnb's loaders yield it
+             ):
+    "The batch (a dict of tensors) on the device."
+    return {k: v.to(self.device) for k, v in batch.items()}
+
+# %% ../nbs/03_custom_loop.ipynb #2b65850f
+@patch
+def autocast(self:Runtime):
+    "A context for the forward pass: autocast to bf16/fp16, or nothing under fp32."
+    if self.precision == 'fp32': return nullcontext()
+    return torch.autocast(self.device.type, dtype=torch.bfloat16 if self.precision == 'bf16' else torch.float16)
+
+# %% ../nbs/03_custom_loop.ipynb #cebad237
+@patch
+def no_sync(self:Runtime, model, # the prepared model
+            sync:bool, # True at an accumulation window's last micro-batch: all-reduce the gradients there
+           ):
+    "A context that skips the gradient all-reduce while accumulating (`sync=False`); one process: nothing to skip."
+    return nullcontext()
+
+# %% ../nbs/03_custom_loop.ipynb #231c50ea
+@patch
+def backward(self:Runtime, loss, # the micro-batch's loss, already divided by its window size
+            ):
+    "Backpropagate `loss` (scaled by the GradScaler under fp16)."
+    (self.scaler.scale(loss) if self.scaler else loss).backward()
+
+# %% ../nbs/03_custom_loop.ipynb #b52626e5
+@patch
+def clip(self:Runtime, model, # the model whose gradients are clipped
+         optimizer, # its optimizer (under fp16 the GradScaler unscales its gradients)
+         max_norm, # the largest global gradient norm allowed
+        ):
+    "Clip the gradients' global norm to `max_norm` (unscaling them first under fp16); return the norm before clipping."
+    if self.scaler: self.scaler.unscale_(optimizer)
+    return torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+
+# %% ../nbs/03_custom_loop.ipynb #8ebcf048
+@patch
+def step(self:Runtime, optimizer, # the optimizer to step
+        ):
+    "Step the optimizer (through the GradScaler under fp16, which skips a step whose gradients overflowed)."
+    if self.scaler: self.scaler.step(optimizer); self.scaler.update()
+    else: optimizer.step()
+
+# %% ../nbs/03_custom_loop.ipynb #97ec5070
+@patch
+def gather(self:Runtime, t, # a tensor or a tuple of tensors from this process
+          ):
+    "`t` (a tensor or a tuple of tensors) from every process, concatenated; one process: `t` itself."
+    return t
+@patch
+def reduce_mean(self:Runtime, x:float, # this process's value
+               ) -> float:
+    "The mean of `x` over the processes; one process: `x` itself."
+    return x
+
+# %% ../nbs/03_custom_loop.ipynb #f593fb41
+@patch
+def unwrap(self:Runtime, model, # a prepared model
+          ):
+    "The plain model inside whatever wrapper `prepare` put around it."
+    return model
+
+# %% ../nbs/03_custom_loop.ipynb #3bbb9461
+@patch
+def print(self:Runtime, *a, # what to print
+          **kw, # `print`'s options
+         ):
+    "Print once (on the main process)."
+    print(*a, **kw)  # Python's: `@patch` leaves the module's name `print` alone
+@patch
+def wait(self:Runtime):
+    "Wait until every process gets here; one process: return at once."
+
+# %% ../nbs/03_custom_loop.ipynb #549d585c
+@patch
+def epoch_batches(self:Runtime, dl, # the training DataLoader
+                  sampler, # ftnb's sampler inside it (with `set_epoch(epoch, start)`), or None
+                  epoch:int, # the epoch to iterate
+                  first:int, # the index of its first batch (> 0 when resuming mid-epoch)
+                  rng=None, # random states to restore (`capture_rng()`), or None
+                 ) -> tuple:
+    "`(iterator, index of its first batch)` over epoch `epoch` of `dl` from batch `first`; restores `rng` when due."
+    if sampler is not None:
+        bs = getattr(dl, 'batch_size', None) or dl.batch_sampler.batch_size
+        sampler.set_epoch(epoch, start=first * bs)
+    if rng is not None and not first: set_rng_state(*rng)  # at an epoch boundary: before the iterator's seed draw
+    it = iter(dl)  # a DataLoader iterator draws its base seed from torch's RNG when it is created
+    if rng is not None and first: set_rng_state(*rng)      # mid-epoch: after it
+    return it, (first if sampler is not None else 0)       # other samplers start at 0: the loop skips `first`
+
+# %% ../nbs/03_custom_loop.ipynb #9ec77c63
+@patch
+def save_state(self:Runtime, path, # the checkpoint folder to (re)write, e.g. `ckpt_dir/last`
+               model, # the model (its weights go to model.safetensors)
+               optimizer, # the optimizer (its state goes to optim.pt)
+               scheduler, # the schedule (its state goes to optim.pt)
+               state:dict, # the loop's position and bookkeeping, saved as state.json
+              ):
+    "Write a checkpoint of the run to `path` (`save_checkpoint`, on the main process); every process waits for it."
+    self.wait()
+    if self.is_main: save_checkpoint(path, model, optimizer, scheduler, self, state)
+    self.wait()
+
+# %% ../nbs/03_custom_loop.ipynb #493fe7bc
+@patch
+def load_state(self:Runtime, path, # a folder written by `save_state`
+               model, # receives the weights
+               optimizer, # receives the optimizer state
+               scheduler, # receives the schedule's state
+              ) -> dict:
+    "Load a `save_state` checkpoint into the objects, random states included; return its `state`."
+    return load_checkpoint(path, model, optimizer, scheduler, self)
+
+# %% ../nbs/03_custom_loop.ipynb #e34865cb
+@patch
+def extra_state(self:Runtime):
+    "What else a checkpoint must hold for this runtime: the GradScaler's state under fp16."
+    return {'scaler': self.scaler.state_dict()} if self.scaler else {}
+@patch
+def load_extra_state(self:Runtime, d, # what `extra_state` returned, read back from the checkpoint
+                    ):
+    "Restore what `extra_state` returned."
+    if self.scaler and 'scaler' in d: self.scaler.load_state_dict(d['scaler'])
 
 # %% ../nbs/03_custom_loop.ipynb #6174e6af
 @torch.no_grad()

@@ -14,7 +14,7 @@ from datasets import Dataset
 from fastcore.meta import delegates
 from transformers import AutoTokenizer, AutoModelForMaskedLM, DataCollatorForLanguageModeling, default_data_collator
 from .core import *
-from .data import PairSampler
+from .data import PairSampler, model_limit
 from .loop import Loop, Runtime, steps_per_epoch
 
 # %% auto #0
@@ -125,11 +125,8 @@ def group_texts(batch:dict, # column -> token lists (or arrays), as `Dataset.map
 
 # %% ../nbs/06_mlm_adaptation.ipynb #64c639a0
 def max_model_length(tokenizer, checkpoint=None) -> int:
-    "The longest sequence the model behind `tokenizer` (and `checkpoint`, if given) accepts."
-    lims = [tokenizer.model_max_length] if tokenizer.model_max_length < 1_000_000 else []
-    cfg = _model_config(checkpoint) if checkpoint is not None else None
-    if cfg is not None and getattr(cfg, 'max_position_embeddings', None): lims.append(cfg.max_position_embeddings)
-    return min(lims) if lims else 512
+    "The longest sequence the model behind `tokenizer` (and `checkpoint`, if given) accepts: chapter 01's `model_limit` (512 if unknown)."
+    return model_limit(tokenizer, _model_config(checkpoint) if checkpoint is not None else None) or 512
 
 def chunk_corpus(ds, # Dataset (or list of strings) with a text column
                  tokenizer, # a fast tokenizer
