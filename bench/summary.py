@@ -98,9 +98,15 @@ if (ld := load('long_docs')):
         row('long_docs', f"{bw} - {bt} (paired by seed), and {bw} - TF-IDF", f"{mean:+.3f} ± {sd:.3f}; {sum(acc(bw)) / len(acc(bw)) - tf['test']['accuracy']:+.3f}",
             'windows > best truncation by more than the seed spread; > TF-IDF', len(d) >= 3 and mean > sd and sum(acc(bw)) / len(acc(bw)) > tf['test']['accuracy'], machine=mach(ld))
 if (sk := load('skewed')) and isinstance(sk.get('summary'), dict):
-    for arm, v in sk['summary'].items():
-        show = {k: v[k] for k in v if isinstance(v[k], dict) and 'mean' in v[k]}
-        row('skewed', f"{arm}: " + ', '.join(show), ', '.join(f"{x['mean']:.3f}" for x in show.values()), machine=mach(sk))
+    sm, rare, n = sk['summary'], sk['task']['rare'], len(sk['seeds'])
+    ms = (('accuracy', 'acc'), ('macro_f1', 'macro F1'), ('balanced_accuracy', 'balanced acc'), ('rare_recall', f'{rare} recall'))
+    for arm in ('none', 'balanced'):
+        row('skewed', f"class weights {arm}, 3-class snippets with {rare} cut to {sk['task']['keep']:.0%} ({n} seeds): "
+            + ' / '.join(l for _, l in ms), ' / '.join(f"{sm[arm][m]['mean']:.3f} ± {sm[arm][m]['std']:.3f}" for m, _ in ms), machine=mach(sk))
+    d = sm['paired_difference_balanced_minus_none']
+    row('skewed', f"balanced - none, paired by seed: macro F1 / {rare} recall", f"{d['macro_f1']['mean']:+.3f} ± {d['macro_f1']['std']:.3f} / "
+        f"{d['rare_recall']['mean']:+.3f} ± {d['rare_recall']['std']:.3f}", 'gain > seed spread',
+        d['macro_f1']['mean'] > d['macro_f1']['std'] and d['rare_recall']['mean'] > d['rare_recall']['std'], machine=mach(sk))
 if (t := load('tests')):
     runs = {k: v for k, v in t.items() if isinstance(v, dict) and 'seconds' in v} or {'': t}
     worst = max(v['seconds'] for v in runs.values())

@@ -306,7 +306,7 @@ def _train_inputs(args, rt) -> dict:
         record_windows(model, **win)             # and how it cuts texts
         hooks = _hooks(args, ds, model, task, names, win, has_eval)
     except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e, rt) from None
-    return dict(ck=ck, source=source or 'the default pair task', tok=tok, tdl=tdl, edl=edl, names=names, model=model, task=task, win=win,
+    return dict(checkpoint=ck, source=source or 'the default pair task', tok=tok, train_dl=tdl, eval_dl=edl, names=names, model=model, task=task, win=win,
                 texts=[c for c in (a, b) if c], n_texts=len(raw['train']), n_train=len(ds['train']), n_eval=len(ds['validation']) if has_eval else 0, **hooks)
 
 # %% ../nbs/07_cli.ipynb #7579f774
@@ -342,14 +342,14 @@ def _lr(args) -> float:
     return args.lr or (LORA_LR if args.lora else RECIPE['lr'])
 
 # %% ../nbs/07_cli.ipynb #14beacc0
-def _header(x:dict, rt) -> str:
+def _header(run:dict, rt) -> str:
     "The line `ftnb train` starts with: model, data and its sizes, the task, how texts are read, class weights, profile and runtime."
-    w, wt = x['win'], x['weight']
-    n = f"{x['n_texts']} train texts as {x['n_train']} windows" if w['stride'] is not None else f"{x['n_train']} train"
+    w, wt = run['win'], run['weight']
+    n = f"{run['n_texts']} train texts as {run['n_train']} windows" if w['stride'] is not None else f"{run['n_train']} train"
     read = (f"windows of {w['max_length']} tokens sharing {w['stride']}, their logits' {w['aggregate']} per text" if w['stride'] is not None
             else f"texts cut at {w['max_length']} tokens")
-    return (f"ftnb train: {checkpoint_name(x['ck'])} on {x['source']} ({n} / {x['n_eval']} validation examples of {' + '.join(x['texts'])}; "
-            f"{x['task']}, labels {x['names']}); {read}" + (f"; class weights {[round(float(v), 3) for v in wt]}" if wt is not None else '')
+    return (f"ftnb train: {checkpoint_name(run['checkpoint'])} on {run['source']} ({n} / {run['n_eval']} validation examples of {' + '.join(run['texts'])}; "
+            f"{run['task']}, labels {run['names']}); {read}" + (f"; class weights {[round(float(v), 3) for v in wt]}" if wt is not None else '')
             + f"; {'smoke' if smoke() else 'full'} profile, {rt.num_processes} process(es) on {rt.device.type}, {rt.precision}")
 
 # %% ../nbs/07_cli.ipynb #3cdf3dc6
@@ -362,21 +362,21 @@ def train_command(args, # the parsed `ftnb train` arguments
     try: rt = AccelerateRuntime(args.precision, cpu=args.cpu)
     except ValueError as e: raise _one_line(e) from None  # e.g. fp16 on a CPU, or a bad FTNB_PRECISION
     with _own(out, rt):
-        x = _train_inputs(args, rt)
-        rt.print(_header(x, rt))
+        run = _train_inputs(args, rt)
+        rt.print(_header(run, rt))
         t0 = time.perf_counter()
-        try: hist = train_accelerate(x['model'], x['tdl'], x['edl'], runtime=rt, epochs=args.epochs, lr=_lr(args), warmup=args.warmup, seed=args.seed,
-                                     ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=x['tok'],
-                                     loss_fn=x['loss_fn'], metric_fn=x['metric_fn'])
+        try: hist = train_accelerate(run['model'], run['train_dl'], run['eval_dl'], runtime=rt, epochs=args.epochs, lr=_lr(args), warmup=args.warmup, seed=args.seed,
+                                     ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=run['tok'],
+                                     loss_fn=run['loss_fn'], metric_fn=run['metric_fn'])
         except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
         secs = time.perf_counter() - t0
         if rt.is_main: _drop_stale(out, bool(args.lora))
-        if rt.is_main and x['task'] == 'multi_label_classification' and x['edl'] is not None and rt.num_processes == 1:
-            rt.print(f"per-tag thresholds tuned on validation: {_tune_thresholds(x['model'], x['edl'], out, x['doc'], x['win']['aggregate'])}")
+        if rt.is_main and run['task'] == 'multi_label_classification' and run['eval_dl'] is not None and rt.num_processes == 1:
+            rt.print(f"per-tag thresholds tuned on validation: {_tune_thresholds(run['model'], run['eval_dl'], out, run['doc'], run['win']['aggregate'])}")
         if rt.is_main and args.lora:  # the adapter alone was saved: record how to rebuild its base (`load_lora`)
             from ftnb.lora import write_lora_info
-            write_lora_info(x['model'], out)
-        if rt.is_main: _finish(hist, out, f"{checkpoint_name(x['ck'])} on {x['source']}")
+            write_lora_info(run['model'], out)
+        if rt.is_main: _finish(hist, out, f"{checkpoint_name(run['checkpoint'])} on {run['source']}")
         rt.wait()
     msg = f"done in {secs:.0f} s ({rt.num_processes} process(es))"
     if hist.eval: msg += f"; validation " + ', '.join(f"{k} {hist.eval[-1][k]:.4f}" for k in ['loss', *hist.metric_names])
