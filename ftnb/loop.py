@@ -374,10 +374,10 @@ class Loop:
         sched = get_scheduler(scheduler, opt, num_warmup_steps=int(warmup if warmup >= 1 else warmup * n), num_training_steps=n)
         self.model, self.opt, self.train_dl, self.eval_dl, self.sched = self.rt.prepare(model, opt, train_dl, eval_dl, sched)
         self.n_batches = len(self.train_dl)  # after prepare: batches per process
-        spe = steps_per_epoch(self.n_batches, accum)
-        self.total, self.n_epochs, self.log_every = max(1, round(epochs * spe)), math.ceil(epochs), log_every or max(1, spe // 20)
-        self.last = Path(ckpt_dir)/'last' if ckpt_dir else None
-        self.step = self.epoch = self.batch = self.samples = self.run_n = self.bad = 0
+        per_epoch = steps_per_epoch(self.n_batches, accum)
+        self.total, self.n_epochs, self.log_every = max(1, round(epochs * per_epoch)), math.ceil(epochs), log_every or max(1, per_epoch // 20)
+        self.last_ckpt = Path(ckpt_dir)/'last' if ckpt_dir else None
+        self.step = self.epoch = self.batch = self.samples = self.run_count = self.evals_since_best = 0
         self.run_loss, self.elapsed, self.t0, self.best_loss = 0.0, 0.0, time.perf_counter(), math.inf
         self.best_state = self.rng_pending = None
         self.hist, self.stop, self.bar = History(), False, tqdm(disable=True)
@@ -403,7 +403,7 @@ def micro_step(self:Loop, i:int, # the batch's index in its epoch
         ok = loss is not None and bool(torch.isfinite(loss))
         if ok: self.rt.backward(loss / window)
     if not ok: return self.skip_batch(i, loss)
-    self.run_loss += float(total.detach()); self.run_n += count
+    self.run_loss += float(total.detach()); self.run_count += count
     self.samples += len(next(iter(batch.values()))) * self.rt.num_processes
     return sync
 
@@ -415,7 +415,7 @@ def skip_batch(self:Loop, i:int, # the batch's index in its epoch
     if loss is not None and self.on_nan == 'raise':
         raise FloatingPointError(f"loss became {loss.item()} at step {self.step + 1} (epoch {self.epoch}, batch {i}); "
                                  f"lower the lr, clip gradients (max_norm) or use on_nan='skip'"
-                                 + (f"; the last good checkpoint is {self.last}" if self.last and self.last.exists() else ''))
+                                 + (f"; the last good checkpoint is {self.last_ckpt}" if self.last_ckpt and self.last_ckpt.exists() else ''))
     self.opt.zero_grad()
     return False
 
@@ -432,10 +432,10 @@ def opt_step(self:Loop):
 def log_train(self:Loop, pos:float, # the position in epochs
              ) -> dict:
     "Record the mean training loss since the last record (averaged over processes); return the record."
-    loss = self.rt.reduce_mean(self.run_loss / self.run_n)
+    loss = self.rt.reduce_mean(self.run_loss / self.run_count)
     rec = self.hist.log('train', self.step, pos, loss=loss, lr=self.sched.get_last_lr()[0], samples=self.samples,
                         seconds=self.seconds)
-    self.bar.set_postfix(loss=f'{loss:.4f}'); self.run_loss, self.run_n = 0.0, 0
+    self.bar.set_postfix(loss=f'{loss:.4f}'); self.run_loss, self.run_count = 0.0, 0
     return rec
 
 # %% ../nbs/03_custom_loop.ipynb #7ed496c5
@@ -446,29 +446,30 @@ def run_eval(self:Loop, pos:float, # the position in epochs
     m = self.eval_fn(self.model, self.eval_dl, self.rt); m.pop('n', None)
     self.hist.log('eval', self.step, pos, samples=self.samples, seconds=self.seconds, **m)
     if m['loss'] < self.best_loss - 1e-12:
-        self.best_loss, self.bad = m['loss'], 0
+        self.best_loss, self.evals_since_best = m['loss'], 0
         if self.patience is not None:
             self.best_state = {k: v.detach().cpu().clone() for k, v in self.rt.unwrap(self.model).state_dict().items()}
-    else: self.bad += 1
+    else: self.evals_since_best += 1
     return m
 
 # %% ../nbs/03_custom_loop.ipynb #4643f898
 @patch
 def checkpoint(self:Loop):
     "Save the run (weights, optimizer, schedule, random states, position, running loss, `History`) to `ckpt_dir/last`."
-    self.rt.save_state(self.last, self.model, self.opt, self.sched, dict(
+    # the state keys keep their first names (run_n, bad), so older checkpoints still resume
+    self.rt.save_state(self.last_ckpt, self.model, self.opt, self.sched, dict(
         step=self.step, epoch=self.epoch, batch=self.batch, samples=self.samples, seconds=self.seconds,
-        run_loss=self.run_loss, run_n=self.run_n, history=list(self.hist), best_loss=self.best_loss, bad=self.bad))
+        run_loss=self.run_loss, run_n=self.run_count, history=list(self.hist), best_loss=self.best_loss, bad=self.evals_since_best))
 
 @patch
 def restore(self:Loop):
     "Continue from `ckpt_dir/last`: weights, optimizer, schedule, position, `History`, random states."
-    st = self.rt.load_state(self.last, self.model, self.opt, self.sched)
+    st = self.rt.load_state(self.last_ckpt, self.model, self.opt, self.sched)
     self.step, self.epoch, self.batch, self.samples, self.elapsed = st['step'], st['epoch'], st['batch'], st['samples'], st['seconds']
     self.hist = History()
     for r in st['history']: self.hist.log(**r)
-    self.run_loss, self.run_n = st.get('run_loss', 0.0), st.get('run_n', 0)  # the train loss since the last record
-    self.best_loss, self.bad = st.get('best_loss', math.inf), st.get('bad', 0)
+    self.run_loss, self.run_count = st.get('run_loss', 0.0), st.get('run_n', 0)  # the train loss since the last record
+    self.best_loss, self.evals_since_best = st.get('best_loss', math.inf), st.get('bad', 0)
     self.rng_pending = capture_rng()  # restored by `epoch_batches` once the epoch's iterator exists
     if self.sampler is None:
         warnings.warn("the train DataLoader's sampler has no set_epoch(epoch, start): resume skips batches, "
@@ -480,7 +481,7 @@ def after_step(self:Loop):
     "After an optimizer step: the callbacks, then the train record, evaluation and checkpoint that are due."
     for cb in self.callbacks: cb(self.step, self.hist)
     pos = self.epoch + self.batch / max(1, self.n_batches)
-    if self.run_n and (self.step % self.log_every == 0 or (self.log_last and self.step >= self.total)): self.log_train(pos)
+    if self.run_count and (self.step % self.log_every == 0 or (self.log_last and self.step >= self.total)): self.log_train(pos)
     mid = self.batch < self.n_batches and self.step < self.total  # the end of an epoch (or of the run) does both anyway
     if mid and self.eval_every and self.eval_dl is not None and self.step % self.eval_every == 0: self.run_eval(pos)
     if mid and self.ckpt_every and self.step % self.ckpt_every == 0: self.checkpoint()
@@ -490,7 +491,7 @@ def after_step(self:Loop):
 def one_epoch(self:Loop):
     "Train on the rest of epoch `epoch`; then evaluate, checkpoint and check early stopping."
     first = self.batch
-    if not first: self.run_loss, self.run_n = 0.0, 0  # a new epoch starts a new running mean (a resumed one keeps it)
+    if not first: self.run_loss, self.run_count = 0.0, 0  # a new epoch starts a new running mean (a resumed one keeps it)
     self.opt.zero_grad()
     it, i0 = self.rt.epoch_batches(self.train_dl, self.sampler, self.epoch, first, self.rng_pending)
     self.rng_pending = None
@@ -503,8 +504,8 @@ def one_epoch(self:Loop):
         if self.step >= self.total: break
     if self.step < self.total or self.batch >= self.n_batches: self.epoch, self.batch = self.epoch + 1, 0
     if self.eval_dl is not None: self.run_eval(self.epoch + self.batch / max(1, self.n_batches))
-    if self.last is not None: self.checkpoint()
-    if self.patience is not None and self.bad >= self.patience:
+    if self.last_ckpt is not None: self.checkpoint()
+    if self.patience is not None and self.evals_since_best >= self.patience:
         self.rt.print(f"early stopping after epoch {self.epoch}: eval loss has not improved for {self.patience} evaluation(s)")
         self.stop = True
 
@@ -513,7 +514,7 @@ def one_epoch(self:Loop):
 def fit(self:Loop) -> History:
     "Train to the end (after resuming, when asked); under `patience` restore the best weights; return the `History`."
     self.t0 = time.perf_counter()
-    if self.resume and self.last.exists(): self.restore()
+    if self.resume and self.last_ckpt.exists(): self.restore()
     elif self.eval_first: self.run_eval(0.0)
     self.bar = tqdm(total=self.total, initial=self.step, disable=not (self.progress and self.rt.is_main), desc='train')
     self.model.train()
