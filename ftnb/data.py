@@ -18,9 +18,10 @@ from .core import *
 # %% auto #0
 __all__ = ['PAIR_LABELS', 'MRPC_SIZES', 'SMOKE_SIZES', 'POOL_FRACTIONS', 'FORMATS', 'TASKS', 'EMBEDDED_TASKS', 'SENTIMENT3',
            'SNIPPET_TASKS', 'REVIEW_LABELS', 'REVIEW_SPLITS', 'TEXT_COLUMNS', 'STRATEGIES', 'read_snippets',
-           'build_pair_task', 'looks_local', 'load_pairs', 'detect_task', 'label_info', 'load_task', 'text_columns',
-           'load_snippets_task', 'movie_reviews', 'load_reviews_task', 'model_limit', 'check_window', 'encode_texts',
-           'tokenize_texts', 'tokenize_pairs', 'PairSampler', 'LengthGroupedSampler', 'padding_stats', 'make_loaders']
+           'build_pair_task', 'csv_rows', 'looks_local', 'load_pairs', 'detect_task', 'label_info', 'load_task',
+           'text_columns', 'load_snippets_task', 'movie_reviews', 'load_reviews_task', 'model_limit', 'check_window',
+           'encode_texts', 'tokenize_texts', 'tokenize_pairs', 'PairSampler', 'LengthGroupedSampler', 'padding_stats',
+           'make_loaders']
 
 # %% ../nbs/01_data.ipynb #e921684a
 def _decode(raw:bytes) -> str:
@@ -157,22 +158,30 @@ def _read_text(path:Path) -> str:
     except UnicodeDecodeError as e: line = raw[:e.start].count(b'\n') + 1
     raise ValueError(f"{path} line {line} is not UTF-8: save the file as UTF-8")
 
-def _read_csv(path:Path, text:str, delimiter:str) -> tuple:
-    "`(records, locations)` of a delimited text with a header line; ragged rows and repeated column names get their line."
+def csv_rows(lines, # the file's lines: an open text file, or `text.splitlines(keepends=True)`
+             where, # names the file in errors
+             delimiter:str=',', # ',' (csv) or '\t' (tsv)
+            ):
+    "`(line number, record)` of each row under the header line; an empty file, a repeated column or a ragged row names its line."
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    rd, recs, locs = csv.reader(text.splitlines(keepends=True), delimiter=delimiter), [], []
+    rd = csv.reader(lines, delimiter=delimiter)
     try:
-        header = next((row for row in rd if row), [])
+        header = next((row for row in rd if row), None)
+        if header is None: raise ValueError(f"{where} is empty: it needs {_EXPECTED['csv']}")
         if dup := next((c for i, c in enumerate(header) if c in header[:i]), None):
-            raise ValueError(f"{path} line {rd.line_num}: column {dup!r} appears twice in the header: rename one of them")
+            raise ValueError(f"{where} line {rd.line_num}: column {dup!r} appears twice in the header: rename one of them")
         for row in rd:
             if not row: continue
             if len(row) != len(header):
-                raise ValueError(f"{path} line {rd.line_num}: expected {len(header)} fields ({', '.join(header)}), "
+                raise ValueError(f"{where} line {rd.line_num}: expected {len(header)} fields ({', '.join(header)}), "
                                  f"found {len(row)}; quote fields that contain the delimiter")
-            recs.append(dict(zip(header, row))); locs.append(f"{path} line {rd.line_num}")
-    except csv.Error as e: raise ValueError(f"{path} line {rd.line_num} cannot be parsed: {e}") from None
-    return recs, locs
+            yield rd.line_num, dict(zip(header, row))
+    except csv.Error as e: raise ValueError(f"{where} line {rd.line_num} cannot be parsed: {e}") from None
+
+def _read_csv(path:Path, text:str, delimiter:str) -> tuple:
+    "`(records, locations)` of a delimited text with a header line (`csv_rows`)."
+    rows = list(csv_rows(text.splitlines(keepends=True), path, delimiter))
+    return [r for _, r in rows], [f"{path} line {n}" for n, _ in rows]
 
 def _json_records(path:Path, obj) -> list:
     "A parsed JSON document as a list of records: a list of objects, `{name: [objects]}` or `{column: [values]}`."

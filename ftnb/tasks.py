@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 from .core import *
-from .data import FORMATS, check_window, model_limit, encode_texts
+from .data import FORMATS, check_window, model_limit, encode_texts, csv_rows
 from .windows import aggregate_windows, windows_of
 from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type, label_names
 from .lora import is_lora_folder, load_lora
@@ -50,21 +50,14 @@ def load_trained(folder, # a folder written by `ftnb train` or `save_pretrained`
 
 # %% ../nbs/06a_tasks.ipynb #addd6a98
 def _csv_chunks(path:Path, delimiter:str, n:int):
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    "Lists of `n` records of a csv/tsv file, streamed (chapter 01's `csv_rows` checks every row)."
     with open(path, encoding='utf-8-sig', newline='') as f:
-        rd = csv.reader(f, delimiter=delimiter)
-        header = next((row for row in rd if row), None)
-        if header is None: raise ValueError(f"{path} is empty: it needs a header line naming the columns, then one row per example")
         chunk = []
         try:
-            for row in rd:
-                if not row: continue
-                if len(row) != len(header):
-                    raise ValueError(f"{path} line {rd.line_num}: expected {len(header)} fields ({', '.join(header)}), found {len(row)}; "
-                                     "quote fields that contain the delimiter")
-                chunk.append(dict(zip(header, row)))
+            for _, r in csv_rows(f, path, delimiter):
+                chunk.append(r)
                 if len(chunk) == n: yield chunk; chunk = []
-        except (csv.Error, UnicodeDecodeError) as e: raise ValueError(f"{path} line {rd.line_num} cannot be read: {e}; save it as UTF-8 csv") from None
+        except UnicodeDecodeError as e: raise ValueError(f"{path} cannot be read: {e}; save it as UTF-8 csv") from None
         if chunk: yield chunk
 
 def _jsonl_chunks(path:Path, n:int):
