@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_trainer.ipynb #ac2072f3
 from __future__ import annotations
-import time
+import math, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -92,11 +92,11 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
     if out.exists() and not out.is_dir(): raise ValueError(f"output_dir {out} is a file: pass a folder path")
     _check_dataset(model, tok_ds, [train_split, eval_split])
     loss_func = _loss_func(model, tok_ds[train_split], class_weights)  # None: the model's own loss
-    steps_per_epoch = max(1, len(tok_ds[train_split]) // (batch_size * accum))
+    per_epoch = math.ceil(math.ceil(len(tok_ds[train_split]) / batch_size) / accum)  # optimizer steps, as the Trainer counts them
     kw = dict(output_dir=str(out), num_train_epochs=epochs, learning_rate=lr, per_device_train_batch_size=batch_size,
               per_device_eval_batch_size=max(batch_size, 32), warmup_steps=warmup, lr_scheduler_type=scheduler, gradient_accumulation_steps=accum,
               eval_strategy='epoch', save_strategy='no', logging_strategy='steps',
-              logging_steps=logging_steps or max(1, steps_per_epoch // 20), seed=seed, data_seed=seed,
+              logging_steps=logging_steps or max(1, per_epoch // 20), seed=seed, data_seed=seed,
               report_to='none', disable_tqdm=True, **precision_args(precision))
     if group_by_length: kw['train_sampling_strategy'] = 'group_by_length'
     callbacks = [ClockCallback()]
