@@ -55,7 +55,7 @@ def run_arm(ck, tok, raw, arm, seed) -> list:
     a = ARMS[arm]
     ds = tokenize_texts(raw, tok, max_length=a['max_length'], stride=a.get('stride'), remove_text=True, rename_label=True)
     doc = {s: np.asarray(ds[s]['doc']) if 'doc' in ds[s].column_names else np.arange(len(ds[s])) for s in ds}
-    tdl, edl = make_loaders(ds, tok, batch_size=BATCH, group_by_length=True, seed=seed)
+    tdl, _ = make_loaders(ds, tok, batch_size=BATCH, group_by_length=True, seed=seed)
     _, test_dl = make_loaders(ds, tok, batch_size=64, eval_split='test', seed=seed)
     set_seed(seed)
     model = load_classifier(ck, raw['train'].features['label'].names)
