@@ -114,6 +114,21 @@ if (sk := load('skewed')) and isinstance(sk.get('summary'), dict):
     row('skewed', f"balanced - none, paired by seed: macro F1 / {rare} recall", f"{d['macro_f1']['mean']:+.3f} ± {d['macro_f1']['std']:.3f} / "
         f"{d['rare_recall']['mean']:+.3f} ± {d['rare_recall']['std']:.3f}", 'gain > seed spread',
         d['macro_f1']['mean'] > d['macro_f1']['std'] and d['rare_recall']['mean'] > d['rare_recall']['std'], machine=mach(sk))
+if (ad := load('adapt')) and isinstance(ad.get('summary'), dict):
+    for task, arms in ad['summary'].items():
+        o = arms['original']
+        row('adapt', f"{task}: original encoder's test acc ({o['n']} seeds); each adapted encoder's gain, paired by seed (points)",
+            f"{o['accuracy']['mean']:.3f} ± {o['accuracy']['std']:.3f}; " + ', '.join(
+                f"{arm} {100 * a['gain']['mean']:+.1f} ± {100 * a['gain']['std']:.1f}" for arm, a in arms.items() if a.get('gain')),
+            machine=mach(ad))
+    cost = {arm if arm.startswith('domain') else f"{arm} ({task})": a['adapt_seconds']
+            for task, arms in ad['summary'].items() for arm, a in arms.items() if 'adapt_seconds' in a}
+    row('adapt', 'adapting cost, one thread (s)', ', '.join(f"{arm} {s:.0f}" for arm, s in cost.items()), machine=mach(ad))
+    b = ad['best_gain']
+    row('adapt', f"best arm on the worse of the two tasks ({b['arm']}): accuracy points", f"{b['points']:+.2f}",
+        '>= +1.0 on both tasks, > seed spread, <= 10 min', b['points'] >= 1.0 and all(
+            ad['summary'][t][b['arm']]['gain']['mean'] > ad['summary'][t][b['arm']]['gain']['std']
+            and ad['summary'][t][b['arm']]['adapt_seconds'] <= 600 for t in ad['summary']), machine=mach(ad))
 if (t := load('tests')):
     runs = {k: v for k, v in t.items() if isinstance(v, dict) and 'seconds' in v} or {'': t}
     worst = max(v['seconds'] for v in runs.values())

@@ -156,10 +156,16 @@ def _evaluate_parser(sub):
 def _adapt_parser(sub):
     "Add the `adapt` subcommand to `sub`; its options and their help come from `ftnb.mlm.adapt`."
     a = sub.add_parser('adapt', allow_abbrev=False, help='adapt a masked language model to in-domain text (chapter 06)',
-                       description='Fine-tune a masked LM on in-domain text (default: movie reviews) and report its perplexity; '
-                       'writes the adapted model + tokenizer and history.json to --output-dir.')
+                       description='Fine-tune a masked LM on unlabeled in-domain text (default: the reviews task\'s '
+                       'training reviews) and report its perplexity; writes the adapted model + tokenizer and '
+                       'history.json to --output-dir, ready for `ftnb train --checkpoint OUTPUT_DIR`.')
     a.add_argument('--checkpoint', default=None, help='masked-LM hub id or local folder (default: the embedded MiniLM with its warm-started MLM head offline, distilbert-base-uncased online)')
-    a.add_argument('--data', default=None, metavar='SRC', help="text file (csv/tsv/json/jsonl/parquet with a 'text' column) or hub id (default: Pang & Lee reviews offline, IMDb online)")
+    a.add_argument('--data', default=None, metavar='SRC', nargs='+',
+                   help="unlabeled text: csv/tsv/json/jsonl/parquet file(s) with a text column, .txt files (a text per "
+                   "line), a folder, a hub id, or 'reviews' (default: the reviews task's training reviews, never its "
+                   "test reviews)")
+    a.add_argument('--text', default='text',
+                   help='the text column of --data (default: %(default)s); no label column is needed')
     _adapt_option(a, '--train-size', 'train_size', type=_positive(int), metavar='N')
     _adapt_option(a, '--test-size', 'test_size', type=_positive(int), metavar='N')
     _adapt_option(a, '--epochs', 'epochs', type=_positive(float))
@@ -283,7 +289,7 @@ def _train_inputs(args, rt) -> dict:
     "Data, tokenizer, loaders and model for `ftnb train` (data prepared on the main process first); bad input is a `UsageError`."
     from transformers import AutoTokenizer
     from ftnb.data import load_task, tokenize_texts, make_loaders, label_info, text_columns
-    from ftnb.models import load_classifier
+    from ftnb.models import load_classifier, check_vocab
     from ftnb.lora import with_lora
     from ftnb.windows import record_windows
     ck = args.checkpoint or default_checkpoint('cls')
@@ -302,6 +308,7 @@ def _train_inputs(args, rt) -> dict:
                                 eval_split='validation' if has_eval else None)
         set_seed(args.seed)  # the new head's random init: without this, two runs with one --seed start from different heads
         model = with_lora(load_classifier(ck, None if task == 'regression' else names, pooling=args.pooling, task=task, pairs=bool(b)), args.lora)
+        check_vocab(model, tok, str(ck))
         model.config.ftnb_text_columns = [a, b]  # what `ftnb predict` reads by default
         record_windows(model, **win)             # and how it cuts texts
         hooks = _hooks(args, ds, model, task, names, win, has_eval)
@@ -442,21 +449,25 @@ def adapt_command(args, # the parsed `ftnb adapt` arguments
                  ) -> int:
     "`ftnb adapt`: adapt a masked LM to in-domain text; save it and print the perplexity before and after."
     from ftnb.mlm import adapt, warm_start_mlm_head
-    from ftnb.data import movie_reviews
+    from ftnb.data import read_texts
     quiet_libraries()
     given = {k: getattr(args, k) for k in _ADAPT_OPTIONS if getattr(args, k) is not None}  # the rest: adapt's defaults
     with _own(args.output_dir):
         try:
             ck = args.checkpoint or (warm_start_mlm_head() if offline() else default_checkpoint('mlm'))
-            corpus = movie_reviews(args.data)
-            print(f"ftnb adapt: {checkpoint_name(ck)} on {args.data or 'the default movie reviews'} ({len(corpus)} texts); "
+            data = 'reviews' if not args.data else args.data[0] if len(args.data) == 1 else list(args.data)
+            corpus = read_texts(data, text=args.text)
+            what = data if args.data else 'the reviews task training reviews'
+            print(f"ftnb adapt: {checkpoint_name(ck)} on {what} ({len(corpus)} texts); "
                   f"{'smoke' if smoke() else 'full'} profile{', resuming' if args.resume else ''}", flush=True)
             t0 = time.perf_counter()
             _, hist = adapt(str(ck), corpus, output_dir=args.output_dir, resume=args.resume, **given)
-        except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e) from None
+        except (ValueError, FileNotFoundError, OSError) as e:
+            raise _one_line(type(e)(str(e).replace('pass text=', 'pass --text'))) from None  # the flag, not the argument
     ppl = [r['perplexity'] for r in hist.eval]
     print(f"done in {time.perf_counter() - t0:.0f} s; held-out perplexity at each evaluation " + ' -> '.join(f'{p:.2f}' for p in ppl)
-          + f"\nadapted model, tokenizer and history.json in {args.output_dir}")
+          + f"\nadapted model, tokenizer and history.json in {args.output_dir}; "
+          f"next: ftnb train --checkpoint {args.output_dir} --data ...")
     return 0
 
 # %% ../nbs/07_cli.ipynb #4713ba70

@@ -19,9 +19,9 @@ from .core import *
 __all__ = ['PAIR_LABELS', 'MRPC_SIZES', 'SMOKE_SIZES', 'POOL_FRACTIONS', 'FORMATS', 'TASKS', 'EMBEDDED_TASKS', 'SENTIMENT3',
            'SNIPPET_TASKS', 'REVIEW_LABELS', 'REVIEW_SPLITS', 'TEXT_COLUMNS', 'STRATEGIES', 'read_snippets',
            'build_pair_task', 'csv_rows', 'looks_local', 'load_pairs', 'detect_task', 'label_info', 'load_task',
-           'text_columns', 'load_snippets_task', 'movie_reviews', 'load_reviews_task', 'model_limit', 'check_window',
-           'encode_texts', 'tokenize_texts', 'tokenize_pairs', 'PairSampler', 'LengthGroupedSampler', 'padding_stats',
-           'make_loaders']
+           'text_columns', 'load_snippets_task', 'movie_reviews', 'load_reviews_task', 'read_texts', 'model_limit',
+           'check_window', 'encode_texts', 'tokenize_texts', 'tokenize_pairs', 'PairSampler', 'LengthGroupedSampler',
+           'padding_stats', 'make_loaders']
 
 # %% ../nbs/01_data.ipynb #e921684a
 def _decode(raw:bytes) -> str:
@@ -793,6 +793,46 @@ def load_reviews_task(seed:int=42, # seeds the split (and the smoke sample)
     reviews = movie_reviews(seed=seed, smoke_limit=smoke_limit)
     def part(ix): return reviews.select(ix).add_column('idx', list(range(len(ix))), feature=Value('int32'))
     return DatasetDict({s: part(ix) for s, ix in _carve(len(reviews), REVIEW_SPLITS, seed).items()})
+
+# %% ../nbs/01_data.ipynb #7ae8f68e
+def _text_files(source) -> list:
+    "The files of `source` (a file, a folder or a list of them): table files and `.txt` files."
+    out = []
+    for p in (Path(f).expanduser() for f in (source if isinstance(source, (list, tuple)) else [source])):
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.suffix.lower() in (*FORMATS, '.txt'))
+            if not found: raise FileNotFoundError(f"folder {p} holds no {'/'.join(sorted(FORMATS))} or .txt files")
+            out += found
+        elif p.is_file(): out.append(p)
+        else: raise FileNotFoundError(f"no such file: {p}; check the path (relative to {Path.cwd()})")
+    if not out: raise ValueError("source is an empty list: give at least one file")
+    return out
+
+def _txt_records(f:Path) -> tuple:
+    "`(texts, locations)` of a `.txt` file: one text per non-empty line."
+    lines = [(n, l.strip()) for n, l in enumerate(_read_text(f).splitlines(), 1) if l.strip()]
+    if not lines: raise ValueError(f"{f} holds no text: it needs one text per line")
+    return [l for _, l in lines], [f"{f} line {n}" for n, _ in lines]
+
+# %% ../nbs/01_data.ipynb #690e26e0
+def read_texts(source, # a file, folder or list of files; a hub id; 'reviews': the reviews task's training texts
+               text:str='text', # the text column (a `.txt` file is one text per non-empty line)
+               split:str='train', # the hub split
+              ) -> Dataset:
+    "Unlabeled texts as a `Dataset` with one column, `text`: what masked-LM adaptation reads."
+    if isinstance(source, str) and source == 'reviews' and not Path(source).exists():
+        return load_reviews_task()['train'].select_columns(['text'])  # never the task's validation or test reviews
+    if looks_local(source) or str(source).lower().endswith('.txt'):
+        texts, locs = [], []
+        for f in _text_files(source):
+            if f.suffix.lower() == '.txt': t, l = _txt_records(f)
+            else: recs, l = _read_records([f], text=text); t = [r[text] for r in recs]
+            texts += t; locs += l
+        _check_texts(texts, text, locs.__getitem__, 'train')
+        return Dataset.from_dict({'text': texts}, features=Features({'text': Value('string')}))
+    hub = _hub_load(source, split=split)
+    _check_columns(set(hub.column_names), repr(source), text=text)
+    return hub.select_columns([text]).rename_columns({text: 'text'}) if text != 'text' else hub.select_columns(['text'])
 
 # %% ../nbs/01_data.ipynb #425142ac
 def _check_tokenizer(tokenizer, arg:str='tokenizer'):

@@ -12,9 +12,12 @@ import torch.nn.functional as F
 import transformers
 from datasets import Dataset
 from fastcore.meta import delegates
-from transformers import AutoTokenizer, AutoModelForMaskedLM, DataCollatorForLanguageModeling, default_data_collator
+from safetensors.torch import save_model
+from tqdm.auto import tqdm
+from transformers import (AutoConfig, AutoTokenizer, AutoModelForMaskedLM, DataCollatorForLanguageModeling,
+                          default_data_collator, pipeline)
 from .core import *
-from .data import PairSampler, model_limit
+from .data import PairSampler, model_limit, read_texts
 from .loop import Loop, Runtime, steps_per_epoch
 
 # %% auto #0
@@ -29,7 +32,6 @@ def _progress() -> bool:
     return os.environ.get('FTNB_PROGRESS', '1').strip().lower() not in ('0', 'false', 'no', 'off')
 
 def _model_config(checkpoint):
-    from transformers import AutoConfig
     try: return AutoConfig.from_pretrained(checkpoint)
     except (OSError, ValueError): return None
 
@@ -389,7 +391,6 @@ def body_features(model, # an `AutoModelForMaskedLM`
                   batch_size:int=32, # chunks per forward pass
                  ) -> tuple:
     "(hidden states, labels) of the encoder body at the masked positions of `masked`."
-    from tqdm.auto import tqdm
     dev = next(model.parameters()).device
     hs, ys = [], []
     with eval_mode(model):
@@ -401,7 +402,6 @@ def body_features(model, # an `AutoModelForMaskedLM`
 
 def _save_mlm(model, tokenizer, out, history:History=None):
     "Save a masked LM for `from_pretrained` into `out` (config + safetensors: any process can), its tokenizer and history."
-    from safetensors.torch import save_model
     out = Path(out)
     model.config.architectures = [type(model).__name__]
     model.config.save_pretrained(out)
@@ -497,7 +497,6 @@ def fill_mask(model, # an `AutoModelForMaskedLM` (or a checkpoint path)
               k:int=5, # how many candidates
              ) -> list:
     "The top-`k` fillers of the mask in `text`: a list of `(token, probability)`."
-    from transformers import pipeline
     if tokenizer.mask_token not in text:
         raise ValueError(f"text must contain the mask token {tokenizer.mask_token!r}: got {text!r}")
     with temp_env(TRANSFORMERS_VERBOSITY='error'):
@@ -505,27 +504,35 @@ def fill_mask(model, # an `AutoModelForMaskedLM` (or a checkpoint path)
     return [(p['token_str'].strip(), round(float(p['score']), 4)) for p in pipe(text)]
 
 # %% ../nbs/06_mlm_adaptation.ipynb #fc2d7ca5
+def _adapt_sizes(n:int, train_size:int, test_size:int, chunk_size:int) -> tuple:
+    "`(train, test)` chunks out of the corpus's `n`: the defaults shrink to fit a small corpus; sizes given must fit."
+    if n < 2: raise ValueError(f"the corpus gives {n} chunk of {chunk_size} tokens and adapting needs 2 (one to train "
+                               "on, one to test): pass more text or a smaller chunk_size")
+    test = test_size or min(by_profile(100, 16), max(1, n // 10))
+    train = train_size or min(by_profile(4000, 64), n - test)
+    if train + test > n:
+        raise ValueError(f"train_size + test_size = {train + test} chunks, but the corpus gives only "
+                         f"{n} chunks of {chunk_size}: pass smaller sizes")
+    return train, test
+
 def _adapt_data(checkpoint, corpus, train_size:int, test_size:int, chunk_size:int, whole_word:bool, mlm_probability:float,
                 seed:int) -> tuple:
     "`(tokenizer, training chunks, training collator, fixed-mask test chunks)` for `adapt`."
-    if corpus is None:
-        from ftnb.data import movie_reviews
-        corpus = movie_reviews()
+    if corpus is None: corpus = read_texts('reviews')  # the reviews task's training reviews, never its test reviews
     tok = mlm_tokenizer(checkpoint)
     chunks = chunk_corpus(corpus, tok, chunk_size, checkpoint=checkpoint)
-    if train_size + test_size > len(chunks):
-        raise ValueError(f"train_size + test_size = {train_size + test_size} chunks, but the corpus gives only "
-                         f"{len(chunks)} chunks of {chunk_size}: pass smaller sizes")
+    train_size, test_size = _adapt_sizes(len(chunks), train_size, test_size, chunk_size)
     split = chunks.train_test_split(train_size=train_size, test_size=test_size, seed=seed)
     collator = (whole_word_collator(tok, mlm_probability) if whole_word
                 else DataCollatorForLanguageModeling(tok, mlm_probability=mlm_probability))
     return tok, split['train'], collator, fixed_eval_masks(split['test'], collator, seed=seed)
 
+# %% ../nbs/06_mlm_adaptation.ipynb #ecbdfff0
 @delegates(train_mlm, but=['eval_ds', 'ckpt_dir', 'log_every', 'ckpt_every'])
 def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
-          corpus=None, # Dataset(text) of in-domain text; default `ftnb.data.movie_reviews()`
-          train_size:int=None, # training chunks (default 4,000 full / 64 smoke; the course used 10,000)
-          test_size:int=None, # test chunks (default 100 / 16; the course used 10% of train_size)
+          corpus=None, # Dataset(text) or list of in-domain texts; default `read_texts('reviews')`
+          train_size:int=None, # training chunks (default 4,000 / 64 smoke, fewer for a small corpus; the course: 10,000)
+          test_size:int=None, # test chunks (default 100 / 16, at most a tenth of the corpus; the course: 10% of train_size)
           chunk_size:int=128, # tokens per chunk
           epochs:float=1, # passes over the training chunks
           batch_size:int=32, # chunks per step
@@ -543,11 +550,10 @@ def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
          ) -> tuple:
     "Fine-tune a masked LM on in-domain text; returns `(model, history)` with eval perplexity before training and per epoch."
     if resume and output_dir is None: raise ValueError("resume=True continues the run saved in output_dir/checkpoints: pass its output_dir")
-    train_size, test_size = train_size or by_profile(4000, 64), test_size or by_profile(100, 16)
     tok, train_ds, collator, ev = _adapt_data(checkpoint, corpus, train_size, test_size, chunk_size, whole_word, mlm_probability, seed)
     set_seed(seed)
     with temp_env(TRANSFORMERS_VERBOSITY='error'): model = AutoModelForMaskedLM.from_pretrained(checkpoint)
-    per_epoch = max(1, len(train_ds) // batch_size)
+    per_epoch = steps_per_epoch(math.ceil(len(train_ds) / batch_size), kwargs.get('accum', 1))
     ckpt_dir = None if output_dir is None else Path(output_dir)/'checkpoints'
     hist = train_mlm(model, train_ds, collator, ev, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                      seed=seed, precision=precision, log_every=log_every or max(1, per_epoch // 8), ckpt_dir=ckpt_dir,

@@ -19,7 +19,7 @@ from .core import *
 __all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
            'problem_type', 'label_names', 'tune_thresholds', 'confusion', 'pretrained_pooling',
            'PooledClassifierConfig', 'classification_loss', 'class_weights', 'MeanPoolingClassifier', 'mean_pool',
-           'pair_pool', 'auto_pooling', 'load_classifier']
+           'pair_pool', 'auto_pooling', 'load_classifier', 'check_vocab']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -340,3 +340,15 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
     report = {k: {f'encoder.{n}' for n in v} if isinstance(v, (set, list)) else v for k, v in report.items()}
     report['missing_keys'] = set(report.get('missing_keys', ())) | {'classifier.weight', 'classifier.bias'}
     return (model, report) if info else model
+
+# %% ../nbs/01a_models.ipynb #22d1362b
+def check_vocab(model, # a transformers model
+                tokenizer, # the tokenizer that will feed it
+                where:str='the checkpoint', # names the folder in the error
+               ):
+    "A one-line error when `tokenizer` can produce ids past the end of `model`'s input embeddings."
+    rows, n = model.get_input_embeddings().num_embeddings, len(tokenizer)
+    if n > rows:
+        raise ValueError(f"{where}: its tokenizer has {n:,} tokens but the model's embeddings only {rows:,} rows; "
+                         "save the model's own tokenizer beside it, or call model.resize_token_embeddings(len(tokenizer)) "
+                         "before saving")

@@ -13,7 +13,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 from .core import *
 from .data import FORMATS, check_window, model_limit, encode_texts, csv_rows
 from .windows import aggregate_windows, windows_of
-from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type, label_names
+from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type, label_names, check_vocab
 from .lora import is_lora_folder, load_lora
 from .loop import Runtime
 
@@ -46,7 +46,9 @@ def load_trained(folder, # a folder written by `ftnb train` or `save_pretrained`
         raise ValueError(f"{p} has a config.json but no weights (model.safetensors): the run did not finish; train again")
     try: tok = AutoTokenizer.from_pretrained(p)
     except Exception: raise ValueError(f"{p} has no tokenizer files: save the tokenizer there too (tokenizer.save_pretrained)") from None
-    return AutoModelForSequenceClassification.from_pretrained(p).eval(), tok
+    model = AutoModelForSequenceClassification.from_pretrained(p).eval()
+    check_vocab(model, tok, str(p))
+    return model, tok
 
 # %% ../nbs/06a_tasks.ipynb #addd6a98
 def _csv_chunks(path:Path, delimiter:str, n:int):
