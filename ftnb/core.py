@@ -16,7 +16,8 @@ from filelock import FileLock, Timeout
 __all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'quiet_libraries',
            'cache_dir', 'atomic_file', 'atomic_dir', 'build_once', 'FolderBusy', 'run_lock', 'hub_reachable', 'offline',
            'fetch_asset', 'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint', 'checkpoint_name',
-           'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'eval_mode', 'History']
+           'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'eval_mode', 'History',
+           'test_one_line']
 
 # %% ../nbs/00_core.ipynb #1757bc0d
 _TRUE = ('1', 'true', 'yes', 'on')
@@ -425,3 +426,15 @@ class History(list):
         h = cls()
         for r in recs: h.log(**r)
         return h
+
+# %% ../nbs/00_core.ipynb #fddd3427
+def test_one_line(f, # a callable that should raise
+                  contains:str='', # a substring the message must hold
+                 ) -> str:
+    "Check that `f()` raises an exception whose message is one line holding `contains`; return the message."
+    try: f()
+    except Exception as e: msg = str(e)
+    else: raise AssertionError(f"{f} raised nothing")
+    if len(msg.splitlines()) != 1: raise AssertionError(f"the message is {len(msg.splitlines())} lines, not one: {msg!r}")
+    if contains not in msg: raise AssertionError(f"{contains!r} is not in the message {msg!r}")
+    return msg
