@@ -808,6 +808,7 @@ def _text_files(source) -> list:
     if not out: raise ValueError("source is an empty list: give at least one file")
     return out
 
+# %% ../nbs/01_data.ipynb #3f80cad4
 def _txt_records(f:Path) -> tuple:
     "`(texts, locations)` of a `.txt` file: one text per non-empty line."
     lines = [(n, l.strip()) for n, l in enumerate(_read_text(f).splitlines(), 1) if l.strip()]

@@ -515,6 +515,7 @@ def _adapt_sizes(n:int, train_size:int, test_size:int, chunk_size:int) -> tuple:
                          f"{n} chunks of {chunk_size}: pass smaller sizes")
     return train, test
 
+# %% ../nbs/06_mlm_adaptation.ipynb #c2b9a94f
 def _adapt_data(checkpoint, corpus, train_size:int, test_size:int, chunk_size:int, whole_word:bool, mlm_probability:float,
                 seed:int) -> tuple:
     "`(tokenizer, training chunks, training collator, fixed-mask test chunks)` for `adapt`."
