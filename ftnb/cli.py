@@ -284,6 +284,13 @@ def _hooks(args, ds, model, task, names, win, has_eval) -> dict:
     metric_fn = document_metrics(doc, win['aggregate'], metrics_for(task)) if doc is not None else None
     return dict(loss_fn=weighted_loss(weight), metric_fn=metric_fn, doc=doc, weight=weight)
 
+# %% ../nbs/07_cli.ipynb #e19ad0f4
+def _data_source(data:list, # the `--data` values (None when the flag was not given)
+                 default=None, # the source when it was not
+                ):
+    "What `--data` names for the readers: one path or id, a list of files, or `default`."
+    return default if not data else data[0] if len(data) == 1 else list(data)
+
 # %% ../nbs/07_cli.ipynb #612bd935
 def _train_inputs(args, rt) -> dict:
     "Data, tokenizer, loaders and model for `ftnb train` (data prepared on the main process first); bad input is a `UsageError`."
@@ -293,7 +300,7 @@ def _train_inputs(args, rt) -> dict:
     from ftnb.lora import with_lora
     from ftnb.windows import record_windows
     ck = args.checkpoint or default_checkpoint('cls')
-    source = None if not args.data else args.data[0] if len(args.data) == 1 else list(args.data)
+    source = _data_source(args.data)
     try:
         with rt.accelerator.main_process_first():
             raw = load_task(source, text_a=args.text_a, text_b=_none(args.text_b), label=args.label, task=args.task, seed=args.seed)
@@ -455,7 +462,7 @@ def adapt_command(args, # the parsed `ftnb adapt` arguments
     with _own(args.output_dir):
         try:
             ck = args.checkpoint or (warm_start_mlm_head() if offline() else default_checkpoint('mlm'))
-            data = 'reviews' if not args.data else args.data[0] if len(args.data) == 1 else list(args.data)
+            data = _data_source(args.data, 'reviews')
             corpus = read_texts(data, text=args.text)
             what = data if args.data else 'the reviews task training reviews'
             print(f"ftnb adapt: {checkpoint_name(ck)} on {what} ({len(corpus)} texts); "
