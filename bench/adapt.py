@@ -38,7 +38,7 @@ torch.set_num_threads(int(os.environ.get('BENCH_THREADS', '1')))
 from transformers import AutoTokenizer, AutoModel
 from ftnb.core import set_seed, pick_precision, embedded_checkpoint, cache_dir, build_once
 from ftnb.data import load_reviews_task, load_snippets_task, tokenize_texts, make_loaders
-from ftnb.models import load_classifier, compute_metrics
+from ftnb.models import load_classifier
 from ftnb.loop import train, evaluate, Runtime, RECIPE
 from transformers import AutoModelForMaskedLM, DataCollatorForLanguageModeling
 from ftnb.mlm import warm_start_mlm_head, adapt, chunk_corpus, mlm_tokenizer, fixed_eval_masks, train_mlm
@@ -121,11 +121,10 @@ def checkpoint(task:str, arm:str) -> str:
     if arm == 'original': return embedded_checkpoint()
     return str(encoder(arm if arm.startswith('domain') else f'{arm}-{task}'))
 
-def run(task:str, arm:str, seed:int, raw, tok) -> dict:
-    "Fine-tune the arm's encoder on the task with one seed; test metrics (and the validation curve for snippets)."
+def run(task:str, arm:str, seed:int, raw, tok, ds) -> dict:
+    "Fine-tune the arm's encoder on the task with one seed (`ds`: `raw` tokenized once); test metrics and, for one seed, curves."
     t = TASKS[task]
     ck = checkpoint(task, arm)
-    ds = tokenize_texts(raw, tok, max_length=t['max_length'], remove_text=True, rename_label=True)
     tdl, vdl = make_loaders(ds, tok, batch_size=t['batch'], group_by_length=True, seed=seed)
     _, test_dl = make_loaders(ds, tok, batch_size=64, eval_split='test', seed=seed)
     set_seed(seed)
@@ -201,10 +200,11 @@ def main():
     path = RESULTS/f'{name}.json'
     runs = json.loads(path.read_text())['runs'] if path.exists() else []
     raw = task_data(args.task); tok = AutoTokenizer.from_pretrained(embedded_checkpoint())
+    ds = tokenize_texts(raw, tok, max_length=TASKS[args.task]['max_length'], remove_text=True, rename_label=True)  # every arm's input
     for seed in args.seeds:  # seed by seed: every seed finished has all its arms (paired)
         for arm in args.arms or ARMS[args.task]:
             if any(r['arm'] == arm and r['seed'] == seed for r in runs): continue
-            r = run(args.task, arm, seed, raw, tok); runs.append(r)
+            r = run(args.task, arm, seed, raw, tok, ds); runs.append(r)
             print(f"{args.task} {arm:14} seed {seed}: test acc {r['test']['accuracy']:.4f} ({r['train_seconds']:.0f} s)", flush=True)
             write_result(name, dict(runs=runs))
 
