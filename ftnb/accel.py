@@ -248,6 +248,7 @@ def train_accelerate(model, # a model returning `.loss` when `labels` are in the
     "Chapter 03's `train` under Accelerate; optionally save the unwrapped model with `save_pretrained`."
     if 'device' in kwargs: raise ValueError("train_accelerate places the model itself: pass cpu=True instead of device=")
     rt = runtime or AccelerateRuntime(precision, cpu=cpu)
+    if output_dir is not None: kwargs['report_to'] = make_reporters(kwargs.get('report_to'), Path(output_dir)/'runs')
     hist = train(model, train_dl, eval_dl, runtime=rt, **kwargs)
     if output_dir is not None: save_final(model, output_dir, rt, tokenizer, hist)
     return hist
@@ -259,7 +260,7 @@ def free_port() -> str:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return str(s.getsockname()[1])
 
 def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_size:int=8, lr:float=5e-5,
-                 warmup:float=0.0, seed:int=42):
+                 warmup:float=0.0, seed:int=42, report_to:str='none'):
     "Train on the first `n_train`/`n_eval` pairs under the current launch; the main process writes a JSON report."
     from transformers import AutoTokenizer
     from ftnb.data import load_pairs, tokenize_pairs, make_loaders
@@ -276,7 +277,8 @@ def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_
     model = load_classifier(ck, raw['train'].features['label'].names, pairs=True)
     rt = AccelerateRuntime(cpu=True)
     t0 = time.perf_counter()
-    hist = train_accelerate(model, tdl, edl, epochs=epochs, lr=lr, warmup=warmup, runtime=rt, progress=False, seed=seed)
+    hist = train_accelerate(model, tdl, edl, epochs=epochs, lr=lr, warmup=warmup, runtime=rt, progress=False, seed=seed,
+                            report_to=make_reporters(report_to, Path(report_path).parent/'runs'))
     secs = time.perf_counter() - t0
     pe = rt.accelerator.prepare(edl)
     per_proc = sum(b['labels'].shape[0] for b in pe)  # what this process evaluated, padding included

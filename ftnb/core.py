@@ -4,20 +4,21 @@
 
 # %% ../nbs/00_core.ipynb #f75eaf3e
 from __future__ import annotations
-import os, sys, json, time, random, shutil, socket, tarfile, hashlib, platform, threading, functools, subprocess, tempfile
+import contextlib, io, os, sys, json, time, random, shutil, socket, tarfile, hashlib, platform, threading, functools, subprocess, tempfile
 import urllib.request, urllib.error
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import torch
 from filelock import FileLock, Timeout
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'quiet_libraries',
            'cache_dir', 'atomic_file', 'atomic_dir', 'build_once', 'FolderBusy', 'run_lock', 'hub_reachable', 'offline',
            'fetch_asset', 'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint', 'checkpoint_name',
            'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'eval_mode', 'History',
-           'test_one_line']
+           'test_one_line', 'TensorBoardReporter', 'read_tensorboard', 'TrackioReporter', 'make_reporters']
 
 # %% ../nbs/00_core.ipynb #1757bc0d
 _TRUE = ('1', 'true', 'yes', 'on')
@@ -382,6 +383,7 @@ def eval_mode(model, # a torch module
 class History(list):
     "Training/evaluation records `{step, epoch, split, loss, lr, <metrics>, samples, seconds}`, in order."
     base = ('step', 'epoch', 'split', 'loss', 'lr', 'samples', 'seconds')
+    reporters = ()  # called with each new record (see `report_to` below); never copied, pickled or saved
 
     def log(self, split:str, # 'train' or 'eval'
             step:int, # optimizer steps so far
@@ -389,7 +391,7 @@ class History(list):
             loss:float=None, lr:float=None, samples:int=None, seconds:float=None,
             **metrics, # e.g. accuracy=0.85, f1=0.86
            ) -> dict:
-        "Append one record and return it."
+        "Append one record, pass it to the reporters, and return it."
         if split not in ('train', 'eval'): raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
         if not isinstance(step, (int, np.integer)) or step < 0: raise ValueError(f"step must be an int >= 0, got {step!r}")
         f = lambda v: None if v is None else float(v)
@@ -397,7 +399,10 @@ class History(list):
                    samples=None if samples is None else int(samples), seconds=f(seconds),
                    **{k: f(v) for k, v in metrics.items()})
         self.append(rec)
+        for rep in self.reporters: rep(rec)
         return rec
+
+    def __reduce__(self): return (type(self), (list(self),))  # copies and pickles hold the records, not the reporters
 
     @property
     def train(self): return [r for r in self if r['split'] == 'train']
@@ -411,21 +416,26 @@ class History(list):
         import pandas as pd
         return pd.DataFrame(list(self))
 
-    def to_json(self, path):
-        "Write the records to `path` as JSON (atomically) and return the path."
-        with atomic_file(path) as f: json.dump(list(self), f, indent=1)
-        return Path(path)
+# %% ../nbs/00_core.ipynb #91d8bc0b
+@patch
+def to_json(self:History, path, # the file to (re)write
+           ) -> Path:
+    "Write the records to `path` as JSON (atomically) and return the path."
+    with atomic_file(path) as f: json.dump(list(self), f, indent=1)
+    return Path(path)
 
-    @classmethod
-    def from_json(cls, path):
-        "Read records written by `to_json`."
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"no History file at {path}")
-        try: recs = json.loads(path.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{path} is not a History JSON file: {e}") from None
-        h = cls()
-        for r in recs: h.log(**r)
-        return h
+# %% ../nbs/00_core.ipynb #2245be9b
+@patch(cls_method=True)
+def from_json(cls:History, path, # a file written by `to_json`
+             ) -> History:
+    "Read records written by `to_json`."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no History file at {path}")
+    try: recs = json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{path} is not a History JSON file: {e}") from None
+    h = cls()
+    for r in recs: h.log(**r)
+    return h
 
 # %% ../nbs/00_core.ipynb #fddd3427
 def test_one_line(f, # a callable that should raise
@@ -438,3 +448,103 @@ def test_one_line(f, # a callable that should raise
     if len(msg.splitlines()) != 1: raise AssertionError(f"the message is {len(msg.splitlines())} lines, not one: {msg!r}")
     if contains not in msg: raise AssertionError(f"{contains!r} is not in the message {msg!r}")
     return msg
+
+# %% ../nbs/00_core.ipynb #0319f044
+class TensorBoardReporter:
+    "A `History` reporter: each record's loss, lr and metrics as TensorBoard scalars `<split>/<name>` at x = its `step`."
+    skip = ('step', 'epoch', 'split', 'samples', 'seconds')  # the x axis and the bookkeeping
+    def __init__(self, logdir, # the run's folder for event files (created at the first record)
+                 flush_secs:int=10, # write buffered events to disk at least this often (TensorBoard rereads every 5 s)
+                ):
+        try: from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise ImportError("report_to='tensorboard' needs the tensorboard package: pip install tensorboard") from None
+        self.logdir, self.flush_secs, self._writer = Path(logdir), flush_secs, SummaryWriter
+        self.writer, self.opened = None, False
+
+    def __call__(self, rec:dict, # a record from `History.log`
+                ):
+        "Write `rec`'s numbers; the first record opens the event file and replaces older events from its step on."
+        if self.writer is None:
+            purge = None if self.opened else rec['step']  # TensorBoard drops this run's older events from here on
+            self.writer = self._writer(str(self.logdir), flush_secs=self.flush_secs, purge_step=purge)
+            self.opened = True
+        for k, v in rec.items():
+            if k not in self.skip and v is not None: self.writer.add_scalar(f"{rec['split']}/{k}", v, rec['step'])
+
+    def close(self):
+        "Flush and close the event file (a later record opens a new one)."
+        if self.writer is not None: self.writer.close(); self.writer = None
+
+# %% ../nbs/00_core.ipynb #4155a466
+def read_tensorboard(logdir, # a run's folder of event files, e.g. `output_dir/runs`
+                    ) -> dict:
+    "The scalars TensorBoard shows for the run in `logdir`: `{tag: [(step, value), ...]}`, replaced events left out."
+    import logging
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    log = logging.getLogger('tensorboard'); level = log.level
+    log.setLevel(logging.ERROR)  # its note on the events a restarted run replaced blames "a TensorFlow restart"
+    try: ea = EventAccumulator(str(logdir), size_guidance={'scalars': 0}).Reload()  # 0: every event, not a sample
+    finally: log.setLevel(level)
+    return {t: [(e.step, e.value) for e in ea.Scalars(t)] for t in ea.Tags()['scalars']}
+
+# %% ../nbs/00_core.ipynb #b820c003
+class TrackioReporter:
+    "A `History` reporter for trackio (local runs, local dashboard): each record's numbers as `<split>/<name>` at its `step`."
+    skip = TensorBoardReporter.skip
+    def __init__(self, name:str=None, # the run's name in the project (default: trackio's)
+                 project:str='ftnb', # trackio's project: `trackio show --project ftnb` opens its dashboard
+                ):
+        try: import trackio
+        except ImportError: raise ImportError("report_to='trackio' needs the trackio package: pip install trackio") from None
+        self.trackio, self.name, self.project, self.run = trackio, name, project, None
+
+    def __call__(self, rec:dict, # a record from `History.log`
+                ):
+        "Log `rec`'s numbers (the first record starts the trackio run, or resumes one of the same name)."
+        if self.run is None:
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.run = self.trackio.init(project=self.project, name=self.name, resume='allow', auto_log_cpu=False, auto_log_gpu=False)
+        self.trackio.log({f"{rec['split']}/{k}": v for k, v in rec.items() if k not in self.skip and v is not None}, step=rec['step'])
+
+    def close(self):
+        "Finish the trackio run (its logs are written to the local database)."
+        if self.run is not None:
+            with contextlib.redirect_stdout(io.StringIO()): self.trackio.finish()
+            self.run = None
+
+# %% ../nbs/00_core.ipynb #289be94b
+def _run_name(logdir) -> str:
+    "A trackio run name from a run's log folder: `runs/demo/runs` -> 'demo', `tune/runs/trial-003` -> 'tune/trial-003'."
+    p = Path(logdir).resolve()
+    return p.parent.name if p.name == 'runs' else f"{p.parent.parent.name}/{p.name}" if p.parent.name == 'runs' else p.name
+
+# %% ../nbs/00_core.ipynb #8d48f4c1
+def make_reporters(report_to='none', # None or 'none', 'tensorboard', 'trackio', or reporters (callables `rep(record)`; a list)
+                   logdir=None, # the folder for 'tensorboard''s event files (its name names the trackio run)
+                  ) -> list:
+    "The reporters the option `report_to` names: [] for None/'none', a `TensorBoardReporter` or a `TrackioReporter`."
+    if report_to is None or report_to == 'none': return []
+    if report_to in ('tensorboard', 'trackio'):
+        if logdir is None: raise ValueError(f"report_to={report_to!r} needs a logdir: the folder for its event files (or the run's name)")
+        return [TensorBoardReporter(logdir) if report_to == 'tensorboard' else TrackioReporter(_run_name(logdir))]
+    if isinstance(report_to, (list, tuple)): return [r for x in report_to for r in make_reporters(x, logdir)]
+    if callable(report_to): return [report_to]
+    raise ValueError(f"report_to must be None, 'none', 'tensorboard' or 'trackio' (or a reporter: a callable taking each record), "
+                     f"got {report_to!r}")
+
+# %% ../nbs/00_core.ipynb #5c3374fc
+@patch
+def report_to(self:History, what, # what `make_reporters` takes: None, 'none', 'tensorboard' or reporters
+              logdir=None, # the folder for 'tensorboard''s event files
+             ) -> History:
+    "Also pass every record logged from now on to the reporters `what` names (once each); return the `History`."
+    self.reporters = [*self.reporters, *(r for r in make_reporters(what, logdir) if r not in self.reporters)]
+    return self
+
+# %% ../nbs/00_core.ipynb #f42e6d56
+@patch
+def close_reporters(self:History):
+    "Flush and close the reporters that have a `close` (at the end of a run); they stay attached."
+    for rep in self.reporters:
+        if hasattr(rep, 'close'): rep.close()

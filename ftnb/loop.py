@@ -356,6 +356,7 @@ class Loop:
                  eval_fn=None, # `eval_fn(model, eval_dl, runtime) -> dict` with 'loss'; default `evaluate` with `metric_fn`
                  metric_fn=None, # metrics of the default `eval_fn`: `metric_fn((logits, labels)) -> dict`; default `metrics_for` the task
                  callbacks=(), # functions called as `cb(step, history)` after every optimizer step (see `StopTraining`)
+                 report_to='none', # 'none', 'tensorboard' (into `ckpt_dir/runs`, else `runs/<date-time>`), 'trackio' or reporters
                 ):
         "Check the options, then build the runtime, optimizer and schedule (nothing is trained until `fit`)."
         if on_nan not in ('raise', 'skip'): raise ValueError(f"on_nan must be 'raise' or 'skip', got {on_nan!r}")
@@ -363,6 +364,8 @@ class Loop:
         if eval_first and eval_dl is None: raise ValueError("eval_first needs an eval_dl")
         if (resume or ckpt_every) and ckpt_dir is None: raise ValueError("resume/ckpt_every need a ckpt_dir")
         store_attr('max_norm,accum,eval_every,eval_first,log_last,ckpt_every,resume,patience,on_nan,progress,loss_fn,callbacks')
+        logdir = Path(ckpt_dir)/'runs' if ckpt_dir else Path('runs')/time.strftime('%Y%m%d-%H%M%S')
+        self.reporters = make_reporters(report_to, logdir)  # a bad option fails here, before any work
         self.rt = runtime or Runtime(device, precision)
         set_seed(seed)
         self.eval_fn = eval_fn or partial(evaluate, metric_fn=metric_fn)
@@ -514,13 +517,15 @@ def one_epoch(self:Loop):
 def fit(self:Loop) -> History:
     "Train to the end (after resuming, when asked); under `patience` restore the best weights; return the `History`."
     self.t0 = time.perf_counter()
-    if self.resume and self.last_ckpt.exists(): self.restore()
-    elif self.eval_first: self.run_eval(0.0)
+    resumed = self.resume and self.last_ckpt.exists()
+    if resumed: self.restore()
+    if self.rt.is_main: self.hist.report_to(self.reporters)  # every record from here on goes to them too
     self.bar = tqdm(total=self.total, initial=self.step, disable=not (self.progress and self.rt.is_main), desc='train')
-    self.model.train()
     try:
+        if self.eval_first and not resumed: self.run_eval(0.0)
+        self.model.train()
         while self.epoch < self.n_epochs and self.step < self.total and not self.stop: self.one_epoch()
-    finally: self.bar.close()
+    finally: self.bar.close(); self.hist.close_reporters()
     if self.best_state is not None: self.rt.unwrap(self.model).load_state_dict(self.best_state)
     return self.hist
 

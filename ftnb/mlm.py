@@ -547,10 +547,12 @@ def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
           precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision`
           log_every:int=None, # steps between training-loss records (default: about 8 per epoch)
           ckpt_every:int=None, # with `output_dir`: steps between checkpoints (default: about 4 per epoch)
-          **kwargs, # more `train_mlm` / chapter 03 `Loop` options: max_norm, accum, warmup, callbacks, ...
+          **kwargs, # more `train_mlm` / `Loop` options: max_norm, accum, warmup, callbacks, report_to, ...
          ) -> tuple:
     "Fine-tune a masked LM on in-domain text; returns `(model, history)` with eval perplexity before training and per epoch."
     if resume and output_dir is None: raise ValueError("resume=True continues the run saved in output_dir/checkpoints: pass its output_dir")
+    if output_dir is not None:  # events in `output_dir/runs`, which outlives `checkpoints/`
+        kwargs['report_to'] = make_reporters(kwargs.get('report_to'), Path(output_dir)/'runs')
     tok, train_ds, collator, ev = _adapt_data(checkpoint, corpus, train_size, test_size, chunk_size, whole_word, mlm_probability, seed)
     set_seed(seed)
     with temp_env(TRANSFORMERS_VERBOSITY='error'): model = AutoModelForMaskedLM.from_pretrained(checkpoint)

@@ -14,8 +14,8 @@ from .core import *
 from .models import *
 
 # %% auto #0
-__all__ = ['precision_args', 'ClockCallback', 'weighted_loss_func', 'make_trainer', 'history_from_trainer', 'epoch_table',
-           'baselines']
+__all__ = ['precision_args', 'ClockCallback', 'log_trainer_entry', 'HistoryCallback', 'weighted_loss_func', 'make_trainer',
+           'history_from_trainer', 'epoch_table', 'baselines']
 
 # %% ../nbs/02_trainer.ipynb #92514da7
 def precision_args(precision:str=None, # 'fp32', 'bf16' or 'fp16'; default `pick_precision()`
@@ -32,6 +32,32 @@ class ClockCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kw): self.t0 = time.perf_counter()
     def on_log(self, args, state, control, logs=None, **kw):
         if state.log_history and hasattr(self, 't0'): state.log_history[-1]['seconds'] = time.perf_counter() - self.t0
+
+# %% ../nbs/02_trainer.ipynb #17c0cf44
+def log_trainer_entry(h:History, # the records to append to
+                      e:dict, # one entry of `trainer.state.log_history`
+                      args:TrainingArguments, # the run's arguments (examples per optimizer step, for `samples`)
+                     ) -> dict|None:
+    "Append the `History` record of one `Trainer` log entry and return it (None for the final summary and others)."
+    per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps * max(1, args.world_size)
+    step, epoch = e.get('step', 0), e.get('epoch', 0.0)
+    kw = dict(samples=step * per_step, seconds=e.get('seconds'))
+    if 'loss' in e: return h.log('train', step, epoch, loss=e['loss'], lr=e.get('learning_rate'), **kw)
+    if 'eval_loss' not in e: return None
+    skip = {'eval_loss', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second', 'epoch', 'step', 'seconds'}
+    metrics = {k[5:]: v for k, v in e.items() if k.startswith('eval_') and k not in skip}
+    return h.log('eval', step, epoch, loss=e['eval_loss'], **kw, **metrics)
+
+# %% ../nbs/02_trainer.ipynb #9ec0dcbf
+class HistoryCallback(TrainerCallback):
+    "The `Trainer`'s logs as `History` records while it trains (`log_trainer_entry`), passed on to `reporters`."
+    def __init__(self, reporters=(), # from `make_reporters`; each gets every record (on the main process)
+                ):
+        self.history = History().report_to(list(reporters))
+    def on_log(self, args, state, control, logs=None, **kw):
+        if not (state.is_world_process_zero and state.log_history): return
+        log_trainer_entry(self.history, state.log_history[-1], args)
+    def on_train_end(self, args, state, control, **kw): self.history.close_reporters()
 
 # %% ../nbs/02_trainer.ipynb #5b800216
 def _check_dataset(model, tok_ds, splits):
@@ -84,12 +110,12 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
                  early_stopping:int=None, # patience in evaluations; keeps and restores the best model
                  class_weights=None, # 'balanced' (from the training split's labels), one weight per class, or None (see `class_weights`)
                  train_split:str='train', eval_split:str='validation',
+                 report_to:str='none', # or 'tensorboard' (the `History` records in `output_dir/runs`), 'trackio'
                  seed:int=42, logging_steps:int=None, # default: about 20 logs per epoch
                  **overrides, # any other `TrainingArguments`
                 ) -> Trainer:
     "A `Trainer` with the course's defaults, per-epoch evaluation, offline metrics, safe mixed precision and optional class weights."
-    out = Path(output_dir)
-    if out.exists() and not out.is_dir(): raise ValueError(f"output_dir {out} is a file: pass a folder path")
+    if (out := Path(output_dir)).exists() and not out.is_dir(): raise ValueError(f"output_dir {out} is a file: pass a folder path")
     _check_dataset(model, tok_ds, [train_split, eval_split])
     loss_func = _loss_func(model, tok_ds[train_split], class_weights)  # None: the model's own loss
     per_epoch = math.ceil(math.ceil(len(tok_ds[train_split]) / batch_size) / accum)  # optimizer steps, as the Trainer counts them
@@ -99,7 +125,7 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
               logging_steps=logging_steps or max(1, per_epoch // 20), seed=seed, data_seed=seed,
               report_to='none', disable_tqdm=True, **precision_args(precision))
     if group_by_length: kw['train_sampling_strategy'] = 'group_by_length'
-    callbacks = [ClockCallback()]
+    callbacks = [ClockCallback(), HistoryCallback(make_reporters(report_to, out/'runs'))]  # the clock first: `seconds`
     if early_stopping:
         kw.update(save_strategy='epoch', load_best_model_at_end=True, metric_for_best_model='eval_loss',
                   greater_is_better=False, save_total_limit=early_stopping + 1)
@@ -112,19 +138,11 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
     return tr
 
 # %% ../nbs/02_trainer.ipynb #06baa72d
-def history_from_trainer(trainer:Trainer) -> History:
-    "Convert `trainer.state.log_history` into ftnb's `History` records."
-    a, st = trainer.args, trainer.state
-    per_step = a.per_device_train_batch_size * a.gradient_accumulation_steps * max(1, a.world_size)
+def history_from_trainer(trainer:Trainer, # a trained (or training) `Trainer`
+                        ) -> History:
+    "Convert `trainer.state.log_history` into ftnb's `History` records (`log_trainer_entry` on each entry)."
     h = History()
-    for e in st.log_history:
-        step, epoch, secs = e.get('step', 0), e.get('epoch', 0.0), e.get('seconds')
-        if 'loss' in e:
-            h.log('train', step, epoch, loss=e['loss'], lr=e.get('learning_rate'), samples=step * per_step, seconds=secs)
-        elif 'eval_loss' in e:
-            skip = {'eval_loss', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second', 'epoch', 'step', 'seconds'}
-            metrics = {k[5:]: v for k, v in e.items() if k.startswith('eval_') and k not in skip}
-            h.log('eval', step, epoch, loss=e['eval_loss'], samples=step * per_step, seconds=secs, **metrics)
+    for e in trainer.state.log_history: log_trainer_entry(h, e, trainer.args)
     return h
 
 # %% ../nbs/02_trainer.ipynb #505864b4

@@ -134,6 +134,7 @@ def run_trial(params:dict, # from `suggest`: lr, batch_size, epochs, warmup, wei
               evals_per_epoch:int=4, # evaluations per epoch (what the pruners look at)
               callbacks=(), # loop callbacks, e.g. a `TrialMonitor`
               seed:int=42, precision:str=None, # passed to `train`
+              report_to='none', # passed to `train`: 'none', 'tensorboard' or reporters (chapter 00's `make_reporters`)
              ) -> tuple:
     "Train one configuration with chapter 03's loop; return `(model, History)`."
     from ftnb.data import make_loaders
@@ -145,7 +146,7 @@ def run_trial(params:dict, # from `suggest`: lr, batch_size, epochs, warmup, wei
     model = with_lora(load_classifier(data['checkpoint'], data['names'], pairs=True), spec)
     hist = train(model, tdl, edl, epochs=params['epochs'], lr=params['lr'], warmup=params['warmup'],
                  weight_decay=params['weight_decay'], eval_every=max(1, len(tdl) // evals_per_epoch), seed=seed,
-                 precision=precision, progress=False, callbacks=list(callbacks))
+                 precision=precision, progress=False, callbacks=list(callbacks), report_to=report_to)
     return model, hist
 
 # %% ../nbs/06b_tune.ipynb #d9ecb539
@@ -216,15 +217,18 @@ def objective(folder, # the search's output folder
               lora=None, # None: full fine-tuning; else what `lora_spec` takes
               metric:str='accuracy', # the validation metric maximised
               grace:float=1.0, # `prune_reason`'s grace period in epochs
+              report_to='none', # 'none' or 'tensorboard': each trial's curves in `folder/runs/trial-NNN`
               **run_kw, # passed to `run_trial`: seed, evals_per_epoch, precision
              ):
     "The Optuna objective of a search in `folder`: run a trial, record it, save the best model; `run_kw` go to `run_trial`."
     folder = Path(folder)
+    make_reporters(report_to, folder/'runs')  # a bad option fails now, not in the first trial
     def f(trial):
         params, t0 = suggest(trial, space, lora_spec(lora) is not None), time.perf_counter()
         mon = TrialMonitor(trial, pruner, metric, grace=grace, num_labels=len(data['names']))
         model, hist = None, History()
-        try: model, hist = run_trial(params, data, lora, callbacks=[mon], **run_kw)
+        reporters = make_reporters(report_to, folder/'runs'/f'trial-{trial.number:03d}')
+        try: model, hist = run_trial(params, data, lora, callbacks=[mon], report_to=reporters, **run_kw)
         except optuna.TrialPruned:
             trial.set_user_attr('verdict', mon.verdict); trial.set_user_attr('pruned_at', mon.pruned_at)
             log_trial(folder, _row(trial, params, mon.verdict, None, time.perf_counter() - t0, mon.pruned_at, 'pruned'))
@@ -259,7 +263,7 @@ def tune(data:dict, # from `tune_data`
          seed:int=42, # seeds the sampler and every trial
          budget_s:float=None, # stop starting trials after this many seconds
          grace:float=1.0, # `prune_reason`'s grace period in epochs
-         **run_kw, # passed to `run_trial`: evals_per_epoch, precision
+         **run_kw, # to `objective`/`run_trial`: evals_per_epoch, precision, report_to ('tensorboard': `runs/trial-NNN`)
         ) -> optuna.Study:
     "Run (or resume) an Optuna search over `space`, each trial an ftnb run, pruned by `pruner`; return the study."
     if pruner not in PRUNERS: raise ValueError(f"pruner must be one of {PRUNERS}, got {pruner!r}")
@@ -269,6 +273,7 @@ def tune(data:dict, # from `tune_data`
     for k, v in space.items(): check_dim(k, v)
     settings = dict(pruner=pruner, lora=spec.__dict__ if spec else None, space=space, seed=seed, checkpoint=str(data['checkpoint']),
                     data=data.get('about'))
+    make_reporters(run_kw.get('report_to'), Path(output_dir)/'runs')  # a bad report_to fails before the study opens
     study = open_study(output_dir, settings)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     left = n_trials - len(study.get_trials(deepcopy=False, states=finished))
@@ -320,7 +325,7 @@ def tune_run(data=None, # what `load_pairs` takes; None: the default pair task
              budget_s:float=None, # stop starting trials after this many seconds
              max_train:int=None, max_eval:int=None, # use only the first N train / validation pairs
              space:dict=None, # from `search_space`; default `default_space(lora)`, 1 to 3 epochs (smoke profile: 1 to 2)
-             **run_kw, # to `run_trial`: evals_per_epoch, precision
+             **run_kw, # to `tune`: evals_per_epoch, precision, report_to ('tensorboard': `output_dir/runs/trial-NNN`)
             ) -> dict:
     "Run or resume a search in `output_dir` under its run lock; write search.png; return a summary dict."
     n_trials = n_trials or by_profile(20, 3)
