@@ -20,6 +20,9 @@ requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 offline_requirements = shlex.split(cfg.get('offline_requirements', ''))
 lab_requirements = shlex.split(cfg.get('lab_requirements', ''))
+onnx_requirements = shlex.split(cfg.get('onnx_requirements', ''))
+tensorboard_requirements = shlex.split(cfg.get('tensorboard_requirements', ''))
+trackio_requirements = shlex.split(cfg.get('trackio_requirements', ''))
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), cfg['license'])
 console_scripts = cfg.get('console_scripts', '').split()
@@ -37,7 +40,8 @@ setuptools.setup(
     include_package_data = True,
     package_data = {'ftnb.assets': ['*']},
     install_requires = requirements,
-    extras_require = {'dev': dev_requirements, 'offline': offline_requirements, 'lab': lab_requirements},
+    extras_require = {'dev': dev_requirements, 'offline': offline_requirements, 'lab': lab_requirements,
+                      'onnx': onnx_requirements, 'tensorboard': tensorboard_requirements, 'trackio': trackio_requirements},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -72,8 +72,9 @@ if (pd_ := load('predict')):
                   f"{r['speedup_median']:.1f}x ({r['rows_per_s_best']:.0f} vs {sp['pipeline']['rows_per_s_best']:.0f} rows/s), {r['same_label']:.2%}",
                   f">= {tg['speedup_min']:.0f}x", r['speedup_median'] >= tg['speedup_min'], machine=mach(pd_))
     mem = pd_['memory']
-    row('predict', 'peak RSS of predict, 100,000 rows / 1,000 rows', f"{mem['ratio']:.2f}x", f"<= {tg['rss_ratio_max']}x",
-        mem['ratio'] <= tg['rss_ratio_max'], note=mem.get('checkpoint', ''), machine=mach(pd_))
+    mib = ' / '.join(f"{v['max_rss_mib']:.0f}" for v in mem['runs'].values())
+    row('predict', f'peak RSS of predict, 100,000 rows / 1,000 rows ({mib} MiB)', f"{mem['ratio']:.2f}x", f"<= {tg['rss_ratio_max']}x",
+        mem['ratio'] <= tg['rss_ratio_max'], note=mem.get('checkpoint', ''), machine=mach(mem) if 'machine' in mem else mach(pd_))
 if (lo := load('lora')):
     for r in lo['summary']:
         row('lora', f"{r['config']} (lr {r['lr']:g}, {lo['train_examples']} pairs, {lo['epochs']} epochs): trainable, samples/s, saved, val acc",
@@ -129,6 +130,18 @@ if (ad := load('adapt')) and isinstance(ad.get('summary'), dict):
         '>= +1.0 on both tasks, > seed spread, <= 10 min', b['points'] >= 1.0 and all(
             ad['summary'][t][b['arm']]['gain']['mean'] > ad['summary'][t][b['arm']]['gain']['std']
             and ad['summary'][t][b['arm']]['adapt_seconds'] <= 600 for t in ad['summary']), machine=mach(ad))
+if (ox := load('onnx')) and isinstance(ox.get('results'), dict):
+    for task, r in ox['results'].items():
+        sp, base = r['speed'], r['speed']['torch_fp32']
+        x = lambda w: sp[w]['rows_per_s'] / base['rows_per_s']
+        pts = lambda w: 100 * (sp[w]['test_accuracy'] - base['test_accuracy'])
+        row('onnx', f"{task} ({base['rows']:,} rows, {ox['threads']} thread): rows/s vs ftnb's fp32 torch predict — pipeline / torch "
+            f"{ox['picked']} / ONNX fp32 / ONNX int8", ' / '.join(f"{x(w):.2f}x" for w in ('pipeline', 'torch_picked', 'onnx_fp32', 'onnx_int8'))
+            + f" ({base['rows_per_s']:.0f} rows/s fp32)", machine=mach(ox))
+        row('onnx', f"{task}: ONNX int8 speed-up, test-accuracy change (points), same label as fp32; peak RSS torch fp32 / int8 / int8 without torch",
+            f"{x('onnx_int8'):.2f}x, {pts('onnx_int8'):+.2f}, {sp['onnx_int8']['agreement']:.1%}; {r['rss_mib']['torch_fp32']:.0f} / "
+            f"{r['rss_mib']['onnx_int8']:.0f} / {r['rss_mib']['onnx_int8_bare']:.0f} MiB", '>= 2x at <= 0.5 points lost',
+            x('onnx_int8') >= 2 and pts('onnx_int8') >= -0.5, machine=mach(ox))
 if (t := load('tests')):
     runs = {k: v for k, v in t.items() if isinstance(v, dict) and 'seconds' in v} or {'': t}
     worst = max(v['seconds'] for v in runs.values())

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_cli.ipynb #d4bcb389
 from __future__ import annotations
-import argparse, inspect, os, sys, shutil, time
+import argparse, inspect, os, shlex, sys, shutil, time
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from .core import *
@@ -12,10 +12,11 @@ from .loop import RECIPE
 from .lora import LORA_LR
 from .models import POOLINGS
 from .windows import AGGREGATIONS, AUTO_WINDOWS
+from .ship import QUANT_TYPES
 
 # %% auto #0
 __all__ = ['TASK_CHOICES', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command', 'adapt_command',
-           'tune_command', 'main']
+           'tune_command', 'export_command', 'main']
 
 # %% ../nbs/07_cli.ipynb #44236cbc
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +54,11 @@ def _source_options(p, data_help:str, many:bool=False):
     "The `--checkpoint` and `--data` options of `train` and `tune` (`many`: several data files)."
     p.add_argument('--checkpoint', default=None, help='hub id or local folder (default: embedded MiniLM offline, bert-base-uncased online)')
     p.add_argument('--data', nargs='+' if many else None, default=None, metavar='SRC', help=data_help)
+
+def _report_option(p):
+    p.add_argument('--report-to', choices=['none', 'tensorboard', 'trackio'], default='none', help="watch the run's curves live: "
+                   "'tensorboard' writes OUTPUT_DIR/runs (view: tensorboard --logdir OUTPUT_DIR/runs); 'trackio' logs to its "
+                   "local database (view: trackio show --project ftnb); default: none")
 
 def _smoke_option(p): p.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
 
@@ -116,12 +122,13 @@ def _train_parser(sub):
     t.add_argument('--output-dir', default='runs/train', help='where the model, history.json and curves.png go; one run at a time (default: %(default)s)')
     t.add_argument('--resume', action='store_true', help='continue from OUTPUT_DIR/checkpoints/last (checkpoints are kept until the run ends)')
     t.add_argument('--cpu', action='store_true', help='train on the CPU even when a GPU is present')
+    _report_option(t)
     _smoke_option(t)
 
 # %% ../nbs/07_cli.ipynb #f48c824a
 def _use_options(p):
     "The options `ftnb predict` and `ftnb evaluate` share: the model, the data, the text columns, batch size and precision."
-    p.add_argument('--model', required=True, metavar='RUN_DIR', help='a trained model folder: the --output-dir of `ftnb train`')
+    p.add_argument('--model', required=True, metavar='RUN_DIR', help='a trained model folder (the --output-dir of `ftnb train`) or an `ftnb export` folder')
     p.add_argument('--data', required=True, metavar='FILE', help='a csv/tsv/json/jsonl/parquet file')
     p.add_argument('--text-a', default=None, help='the text column (default: the one the model was trained on)')
     p.add_argument('--text-b', default='auto', help="the second text column of a pair; 'none': single texts (default: as the model was trained)")
@@ -175,17 +182,18 @@ def _adapt_parser(sub):
     _adapt_option(a, '--seed', 'seed', type=int)
     a.add_argument('--output-dir', default='runs/adapt', help='where the adapted model goes; one run at a time (default: %(default)s)')
     a.add_argument('--resume', action='store_true', help='continue exactly from OUTPUT_DIR/checkpoints/last, left by an interrupted run')
+    _report_option(a)
     _smoke_option(a)
 
 # %% ../nbs/07_cli.ipynb #5bf13f4e
 def make_parser() -> argparse.ArgumentParser:
-    "The `ftnb` argument parser (subcommands `train`, `predict`, `evaluate`, `adapt` and `tune`)."
+    "The `ftnb` argument parser (subcommands `train`, `predict`, `evaluate`, `adapt`, `tune` and `export`)."
     p = _Parser(prog='ftnb', allow_abbrev=False, description='Fine-tune pretrained transformers, the Hugging Face course way (ftnb). '
                 'Offline, the defaults are the embedded MiniLM checkpoint and sentence-pair task.',
                 epilog='Several processes: accelerate launch [--cpu --num_processes 2 --num_machines 1 '
                        '--mpirun_hostfile HOSTFILE] $(which ftnb) train ...')
-    sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser, metavar='{train,predict,evaluate,adapt,tune}')
-    _train_parser(sub); _predict_parser(sub); _evaluate_parser(sub); _adapt_parser(sub); _tune_parser(sub)
+    sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser, metavar='{train,predict,evaluate,adapt,tune,export}')
+    _train_parser(sub); _predict_parser(sub); _evaluate_parser(sub); _adapt_parser(sub); _tune_parser(sub); _export_parser(sub)
     return p
 
 # %% ../nbs/07_cli.ipynb #f29b460c
@@ -203,7 +211,21 @@ def _tune_parser(sub):
     t.add_argument('--max-eval', type=_positive(int), default=None, metavar='N', help='use the first N validation pairs only')
     t.add_argument('--seed', type=int, default=42, help='seeds the sampler, the data and every trial (default: %(default)s)')
     t.add_argument('--output-dir', default='runs/tune', help='study.db, trials.jsonl, each trial, best/ and search.png; one search at a time (default: %(default)s)')
+    _report_option(t)
     _smoke_option(t)
+
+# %% ../nbs/07_cli.ipynb #e378304f
+def _export_parser(sub):
+    "`ftnb export`: an ONNX copy of a trained model, optionally int8 (chapter 06c)."
+    e = sub.add_parser('export', allow_abbrev=False, help='export a trained model to ONNX (optionally int8) for fast CPU inference without torch',
+                       description="Export RUN_DIR's classifier to ONNX (a LoRA adapter merged first), checked against PyTorch on real rows. "
+                       "The folder (model.onnx, tokenizer, config.json) works with `ftnb predict --model` and `ftnb evaluate --model`, "
+                       "or with onnxruntime alone.")
+    e.add_argument('model', metavar='RUN_DIR', help='a trained model folder: the --output-dir of `ftnb train`')
+    e.add_argument('--format', choices=['onnx'], default='onnx', help='the export format (default: %(default)s)')
+    e.add_argument('--quantize', default=None, metavar='TYPE', help=f"dynamic quantization of the weights: {' or '.join(QUANT_TYPES)} (default: none, fp32)")
+    e.add_argument('--output', default=None, metavar='DIR', help="the export folder (default: RUN_DIR-onnx; RUN_DIR-int8 when quantized to int8)")
+    e.add_argument('--tolerance', type=_positive(float), default=1e-3, help="the largest |logit difference| the fp32 graph may show against PyTorch (default: %(default)s)")
 
 # %% ../nbs/07_cli.ipynb #5b80f0c3
 class UsageError(Exception):
@@ -324,10 +346,9 @@ def _train_inputs(args, rt) -> dict:
                 texts=[c for c in (a, b) if c], n_texts=len(raw['train']), n_train=len(ds['train']), n_eval=len(ds['validation']) if has_eval else 0, **hooks)
 
 # %% ../nbs/07_cli.ipynb #7579f774
-def _tune_thresholds(model, eval_dl, out:Path, doc=None, aggregate:str='mean') -> list:
-    "Per-tag thresholds of a multi-label model that maximise each tag's F1 on `eval_dl` (per document under windows: `doc`); kept on its config (and OUTPUT_DIR/config.json)."
-    import json, torch
-    from ftnb.models import tune_thresholds
+def _val_logits(model, eval_dl, doc=None, aggregate:str='mean') -> tuple:
+    "`(logits, labels)` of `model` on the validation loader, per document under windows (`doc`), as NumPy arrays."
+    import torch
     dev, logits, labels = next(model.parameters()).device, [], []
     with torch.inference_mode(), eval_mode(model):
         for b in eval_dl:
@@ -336,7 +357,14 @@ def _tune_thresholds(model, eval_dl, out:Path, doc=None, aggregate:str='mean') -
     if doc is not None:
         from ftnb.windows import aggregate_windows, document_labels
         logits, labels = aggregate_windows(logits, doc, aggregate)[1], document_labels(labels, doc)[1]
-    th = tune_thresholds((logits, labels))
+    return logits, labels
+
+# %% ../nbs/07_cli.ipynb #addf5a1a
+def _tune_thresholds(model, eval_dl, out:Path, doc=None, aggregate:str='mean') -> list:
+    "Per-tag thresholds of a multi-label model that maximise each tag's F1 on `eval_dl` (per document under windows: `doc`); kept on its config (and OUTPUT_DIR/config.json)."
+    import json
+    from ftnb.models import tune_thresholds
+    th = tune_thresholds(_val_logits(model, eval_dl, doc, aggregate))
     model.config.ftnb_thresholds = th  # a LoRA run has no config.json: `write_lora_info` records them from here
     if (out/'config.json').is_file():
         cfg = json.loads((out/'config.json').read_text())
@@ -366,6 +394,30 @@ def _header(run:dict, rt) -> str:
             f"{run['task']}, labels {run['names']}); {read}" + (f"; class weights {[round(float(v), 3) for v in wt]}" if wt is not None else '')
             + f"; {'smoke' if smoke() else 'full'} profile, {rt.num_processes} process(es) on {rt.device.type}, {rt.precision}")
 
+# %% ../nbs/07_cli.ipynb #87404fe6
+def _calibrate(run:dict, out:Path, rt) -> dict|None:
+    "Temperature-scale a single-label run on its validation split (chapter 06c) and save the scaled model; None where it does not apply."
+    from ftnb.ship import calibrate
+    from ftnb.accel import save_final
+    if run['task'] != 'single_label_classification' or run['eval_dl'] is None or rt.num_processes > 1: return None
+    model = rt.unwrap(run['model'])
+    info = calibrate(model, *_val_logits(model, run['eval_dl'], run['doc'], run['win']['aggregate']))
+    save_final(model, out, rt)  # a LoRA run: the adapter, whose copy of the head holds the scaled weights
+    return info
+
+# %% ../nbs/07_cli.ipynb #99fc8b0b
+def _describe(args, run:dict, rt, out:Path, secs:float):
+    "Write the head's code (mean/pair heads), `ftnb_run.json` and the model card into the run's folder."
+    from ftnb.ship import write_remote_code, write_run, write_card
+    if not args.lora: write_remote_code(out)
+    recipe = dict(epochs=args.epochs, lr=_lr(args), batch_size=args.batch_size, warmup=args.warmup, seed=args.seed, lora_rank=args.lora,
+                  class_weights=args.class_weights)
+    write_run(out, command=shlex.join(['ftnb', *getattr(args, 'argv', [])]), checkpoint_name=checkpoint_name(run['checkpoint']),
+              source=str(run['source']), task=run['task'], n_texts=run['n_texts'], n_train=run['n_train'], n_eval=run['n_eval'],
+              recipe={k: v for k, v in recipe.items() if v is not None}, precision=rt.precision, processes=rt.num_processes,
+              device=rt.device.type, seconds=round(secs, 1))
+    write_card(out)
+
 # %% ../nbs/07_cli.ipynb #3cdf3dc6
 def train_command(args, # the parsed `ftnb train` arguments
                  ) -> int:
@@ -381,20 +433,23 @@ def train_command(args, # the parsed `ftnb train` arguments
         t0 = time.perf_counter()
         try: hist = train_accelerate(run['model'], run['train_dl'], run['eval_dl'], runtime=rt, epochs=args.epochs, lr=_lr(args), warmup=args.warmup, seed=args.seed,
                                      ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=run['tok'],
-                                     loss_fn=run['loss_fn'], metric_fn=run['metric_fn'])
+                                     loss_fn=run['loss_fn'], metric_fn=run['metric_fn'], report_to=args.report_to)
         except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
         secs = time.perf_counter() - t0
         if rt.is_main: _drop_stale(out, bool(args.lora))
         if rt.is_main and run['task'] == 'multi_label_classification' and run['eval_dl'] is not None and rt.num_processes == 1:
             rt.print(f"per-tag thresholds tuned on validation: {_tune_thresholds(run['model'], run['eval_dl'], out, run['doc'], run['win']['aggregate'])}")
+        cal = _calibrate(run, out, rt) if rt.is_main else None
+        if cal: rt.print(f"temperature {cal['temperature']} fitted on validation: ECE {cal['ece_before']} -> {cal['ece_after']}, "
+                         f"log-loss {cal['nll_before']} -> {cal['nll_after']} (chapter 06c)")
         if rt.is_main and args.lora:  # the adapter alone was saved: record how to rebuild its base (`load_lora`)
             from ftnb.lora import write_lora_info
             write_lora_info(run['model'], out)
-        if rt.is_main: _finish(hist, out, f"{checkpoint_name(run['checkpoint'])} on {run['source']}")
+        if rt.is_main: _finish(hist, out, f"{checkpoint_name(run['checkpoint'])} on {run['source']}"); _describe(args, run, rt, out, secs)
         rt.wait()
     msg = f"done in {secs:.0f} s ({rt.num_processes} process(es))"
     if hist.eval: msg += f"; validation " + ', '.join(f"{k} {hist.eval[-1][k]:.4f}" for k in ['loss', *hist.metric_names])
-    rt.print(msg + f"\nmodel, tokenizer, history.json and curves.png in {out}")
+    rt.print(msg + f"\nmodel, tokenizer, history.json, curves.png and the model card (README.md) in {out}")
     return 0
 
 # %% ../nbs/07_cli.ipynb #bd00428d
@@ -419,15 +474,28 @@ def predict_command(args, # the parsed `ftnb predict` arguments
     "`ftnb predict`: the rows of --data with the model's predictions, written in order to --output (streamed)."
     if not _main_process(): return 0  # under a launcher: rows are written once, by the main process
     from ftnb.tasks import predict
+    from ftnb.ship import load_model
     quiet_libraries()
     out = args.output or _default_output(args.data)
     if str(out) != '-' and Path(out).resolve() == Path(args.data).resolve(): raise UsageError(f"--output {out} is the input file: choose another path")
     t0 = time.perf_counter()
-    try: predict(args.model, args.data, out, text_a=args.text_a, text_b=_none(args.text_b), batch_size=args.batch_size,
+    try: predict(load_model(args.model), args.data, out, text_a=args.text_a, text_b=_none(args.text_b), batch_size=args.batch_size,
                  chunk_size=args.chunk_size, precision=args.precision, windows=_reading(args), progress=not args.no_progress and sys.stderr.isatty())
     except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e) from None
     print(f"ftnb predict: predictions in {'stdout' if str(out) == '-' else out} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return 0
+
+# %% ../nbs/07_cli.ipynb #7960a305
+def _calibration_files(r:dict, out:Path):
+    "Add a single-label model's expected calibration error to `evaluate_file`'s metrics (and metrics.json) and draw `reliability.png`."
+    import json
+    from ftnb.ship import ece, reliability
+    if r['confusion'] is None: return  # tags or scores: no single top probability to calibrate
+    r['metrics']['ece'] = ece(r['logits'], r['labels'])
+    with atomic_file(out/'metrics.json') as f: json.dump(r['metrics'], f, indent=1)
+    ax = reliability(r['logits'], r['labels'], label='this model'); ax.set_title(f"{len(r['labels'])} rows")
+    with atomic_file(out/'reliability.png', 'wb') as f: ax.figure.savefig(f, format='png', dpi=100)
+    r['files'].append(out/'reliability.png')
 
 # %% ../nbs/07_cli.ipynb #e1ab8487
 def evaluate_command(args, # the parsed `ftnb evaluate` arguments
@@ -436,12 +504,14 @@ def evaluate_command(args, # the parsed `ftnb evaluate` arguments
     if not _main_process(): return 0
     import pandas as pd
     from ftnb.tasks import evaluate_file
+    from ftnb.ship import load_model
     quiet_libraries()
     out = Path(args.output_dir) if args.output_dir else Path(args.model)/'eval'
-    try: r = evaluate_file(args.model, args.data, label=args.label, output_dir=out, top=args.top, text_a=args.text_a,
+    try: r = evaluate_file(load_model(args.model), args.data, label=args.label, output_dir=out, top=args.top, text_a=args.text_a,
                            text_b=_none(args.text_b), batch_size=args.batch_size, precision=args.precision,
                            windows=_reading(args))
     except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e) from None
+    _calibration_files(r, out)
     print(f"ftnb evaluate: {args.model} on {args.data}: " + ', '.join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in r['metrics'].items()))
     if r['confusion'] is not None: print(f"\nconfusion matrix (rows: true, columns: predicted)\n{r['confusion'].to_string()}")
     with pd.option_context('display.max_colwidth', 80, 'display.width', 200):
@@ -468,7 +538,7 @@ def adapt_command(args, # the parsed `ftnb adapt` arguments
             print(f"ftnb adapt: {checkpoint_name(ck)} on {what} ({len(corpus)} texts); "
                   f"{'smoke' if smoke() else 'full'} profile{', resuming' if args.resume else ''}", flush=True)
             t0 = time.perf_counter()
-            _, hist = adapt(str(ck), corpus, output_dir=args.output_dir, resume=args.resume, **given)
+            _, hist = adapt(str(ck), corpus, output_dir=args.output_dir, resume=args.resume, report_to=args.report_to, **given)
         except (ValueError, FileNotFoundError, OSError) as e:
             raise _one_line(type(e)(str(e).replace('pass text=', 'pass --text'))) from None  # the flag, not the argument
     ppl = [r['perplexity'] for r in hist.eval]
@@ -484,12 +554,32 @@ def tune_command(args, # the parsed `ftnb tune` arguments
     from ftnb.tune import tune_run
     quiet_libraries()
     try: r = tune_run(args.data, args.checkpoint, args.output_dir, args.trials, args.pruner, args.lora, args.seed, args.budget_s,
-                      args.max_train, args.max_eval)
+                      args.max_train, args.max_eval, report_to=args.report_to)
     except (ValueError, FileNotFoundError, OSError, RuntimeError) as e: raise _one_line(e) from None  # bad range, busy folder, bad data
     head = f"ftnb tune: {r['n_complete']} complete, {r['n_pruned']} pruned, {r['n_failed']} failed trial(s) in {r['seconds']:.0f} s"
     if r['best_trial'] is None: print(f"{head}; no trial finished: try more --trials or a larger --budget-s"); return 0
     print(f"{head}; best trial {r['best_trial']}: validation accuracy {r['best_value']:.4f} with {r['best_params']}\n"
           f"best model in {r['best_dir']}; one row per trial in {r['trials_file']}")
+    return 0
+
+# %% ../nbs/07_cli.ipynb #9fc5ddce
+def export_command(args, # the parsed `ftnb export` arguments
+                  ) -> int:
+    "`ftnb export`: write an ONNX copy of a trained model, checked against PyTorch; print the check."
+    from ftnb.ship import export
+    quiet_libraries()
+    src = Path(args.model)
+    out = Path(args.output or f"{str(src).rstrip('/')}-{args.quantize or 'onnx'}")
+    if out.resolve() == src.resolve(): raise UsageError(f"--output {out} is the model folder itself: choose another folder")
+    t0 = time.perf_counter()
+    try: info = export(src, out, args.quantize, tolerance=args.tolerance)
+    except (ValueError, FileNotFoundError, OSError, ImportError) as e: raise _one_line(e) from None
+    size = (out/'model.onnx').stat().st_size / 1e6
+    print(f"ftnb export: {src} -> {out}/model.onnx ({size:.1f} MB, {args.quantize or 'fp32'}) in {time.perf_counter() - t0:.0f} s")
+    for k, v in info['check'].items():
+        same = f", the same label on {v['agreement']:.1%}" if v['agreement'] is not None else ''
+        print(f"  {k} against PyTorch on {v['rows']} rows: largest |logit difference| {v['max_abs_diff']:.2g}{same}")
+    print(f"use it: ftnb predict --model {out} --data FILE")
     return 0
 
 # %% ../nbs/07_cli.ipynb #5e79bb9b
@@ -498,10 +588,12 @@ def main(argv:list=None, # the arguments after `ftnb` (default: the command line
     "Entry point of the `ftnb` console script."
     p = make_parser()
     args = p.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the model card's 'Reproduce'
     with temp_env(FTNB_SMOKE='1') if getattr(args, 'smoke', False) else nullcontext():
         try:
             if args.command in ('train', 'adapt', 'tune'): _check_paths(args)
-            return {'train': train_command, 'predict': predict_command, 'evaluate': evaluate_command, 'adapt': adapt_command, 'tune': tune_command}[args.command](args)
+            return {'train': train_command, 'predict': predict_command, 'evaluate': evaluate_command, 'adapt': adapt_command, 'tune': tune_command,
+                    'export': export_command}[args.command](args)
         except UsageError as e:
             if not e.quiet: print(f"ftnb {args.command}: error: {e}", file=sys.stderr)
             return 2

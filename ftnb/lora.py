@@ -131,10 +131,10 @@ LORA_LR = 2e-3  # the peak learning rate for LoRA when none is given (`ftnb trai
 # %% ../nbs/01b_lora.ipynb #fc9cd51f
 LORA_INFO = 'ftnb_lora.json'
 
-FTNB_SETTINGS = ('ftnb_text_columns', 'ftnb_thresholds', 'ftnb_windows')  # what `ftnb train` records on a model's config for `ftnb predict`
+FTNB_SETTINGS = ('ftnb_text_columns', 'ftnb_thresholds', 'ftnb_windows', 'ftnb_calibration')  # what `ftnb train` records on a model's config
 
 def _ftnb_settings(cfg) -> dict:
-    "The ftnb settings (text columns, tag thresholds, windows) a model's config carries, for `ftnb_lora.json`."
+    "The ftnb settings (text columns, tag thresholds, windows, calibration) a model's config carries, for `ftnb_lora.json`."
     return {k: getattr(cfg, k) for k in FTNB_SETTINGS if getattr(cfg, k, None) is not None}
 
 def lora_info(model:PeftModel) -> dict:

@@ -46,7 +46,10 @@ def load_trained(folder, # a folder written by `ftnb train` or `save_pretrained`
         raise ValueError(f"{p} has a config.json but no weights (model.safetensors): the run did not finish; train again")
     try: tok = AutoTokenizer.from_pretrained(p)
     except Exception: raise ValueError(f"{p} has no tokenizer files: save the tokenizer there too (tokenizer.save_pretrained)") from None
-    model = AutoModelForSequenceClassification.from_pretrained(p).eval()
+    try: model = AutoModelForSequenceClassification.from_pretrained(p).eval()
+    except Exception as e:  # e.g. a truncated model.safetensors: safetensors' own error is a traceback about headers
+        raise ValueError(f"{p}: the weights cannot be loaded ({' '.join(str(e).split())[:100]}); the file is damaged or "
+                         "incomplete: train again, or copy the folder again") from None
     check_vocab(model, tok, str(p))
     return model, tok
 
@@ -414,7 +417,7 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
                   precision:str=None, # default `pick_precision`
                   windows:dict=None, # how texts are cut; default as the model was trained (`reading`)
                  ) -> dict:
-    "Metrics of the model on a labelled file, its confusion matrix and the most confidently wrong rows."
+    "Metrics of the model on a labelled file, its confusion matrix, the most confidently wrong rows, and the logits and labels."
     model, tok = _model(model_dir)
     rt = Runtime(None, precision); model.to(rt.device).eval()
     where = str(data) if isinstance(data, (str, Path)) else 'data'
@@ -435,7 +438,7 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
     wrong = pd.DataFrame([{**{c: recs[i][c] for c in (a, b) if c}, 'row': int(i) + 1, 'true': recs[i][label] if label in recs[i] else None,
                            **{k: v[j] for k, v in pred.items() if not k.startswith('prob_')}, 'confidence': float(conf[j])}
                           for j, i in enumerate(rows)])
-    out = dict(metrics=metrics, confusion=cm, wrong=wrong, files=[])
+    out = dict(metrics=metrics, confusion=cm, wrong=wrong, files=[], logits=lg, labels=y)
     if output_dir is not None:
         d = Path(output_dir); d.mkdir(parents=True, exist_ok=True)
         with atomic_file(d/'metrics.json') as f: json.dump(metrics, f, indent=1)
