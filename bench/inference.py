@@ -116,10 +116,10 @@ def bare_onnx(folder:Path):
     tok = Tokenizer.from_file(str(folder/'tokenizer.json')); tok.enable_truncation(cfg['ftnb_windows']['max_length']); tok.enable_padding()
     s = ort.InferenceSession(str(folder/'model.onnx'), providers=['CPUExecutionProvider'])
     key = {'input_ids': 'ids', 'token_type_ids': 'type_ids', 'attention_mask': 'attention_mask'}
-    def f(texts):
-        out = []
-        for i in range(0, len(texts), 64):
-            enc = tok.encode_batch(texts[i:i + 64])
+    def f(texts):  # batches of at most 2,048 tokens, as `OnnxClassifier` calls onnxruntime
+        out, n = [], max(1, 2048 // cfg['ftnb_windows']['max_length'])
+        for i in range(0, len(texts), n):
+            enc = tok.encode_batch(texts[i:i + n])
             out.append(s.run(None, {x.name: np.array([getattr(e, key[x.name]) for e in enc], dtype=np.int64) for x in s.get_inputs()})[0])
         return np.concatenate(out)
     return f
