@@ -106,12 +106,12 @@ def compare(reference, # a torch classifier
             other, # the same classifier exported (`OnnxClassifier`)
             tokenizer, # their tokenizer
             texts=None, # `(texts_a, texts_b)`; default `check_texts(reference)`
+            ref_logits:np.ndarray=None, # `reference`'s logits on `texts`, if already computed
            ) -> dict:
     "The largest |logit difference| of `other` against `reference` on real rows, and how often they predict the same label."
     a, b = texts or check_texts(reference)
-    w = reading(reference)
-    ref = logits_of(reference, tokenizer, a, b, runtime=Runtime(precision='fp32'), **w)
-    got = logits_of(other, tokenizer, a, b, runtime=Runtime(precision='fp32'), **w)
+    run = lambda m: logits_of(m, tokenizer, a, b, runtime=Runtime(precision='fp32'), **reading(reference))
+    ref, got = run(reference) if ref_logits is None else ref_logits, run(other)
     same = float((ref.argmax(-1) == got.argmax(-1)).mean()) if problem_type(reference) != 'regression' else None
     return dict(rows=len(a), max_abs_diff=float(np.abs(ref - got).max()), agreement=same)
 
@@ -155,15 +155,16 @@ def export(folder, # a trained model folder (`ftnb train`'s --output-dir; a LoRA
     versions, (model, tok) = _versions(), load_trained(folder)
     if quantize_to is not None and quantize_to not in QUANT_TYPES: quantize(None, None, quantize_to)  # the one-line error, before any work
     texts = texts or check_texts(model)
+    ref = logits_of(model, tok, *texts, runtime=Runtime(precision='fp32'), **reading(model))  # once, for every check
     with atomic_dir(out) as d:
         fp32 = to_onnx(model, tok, d/'model.onnx')
-        check = {'fp32': compare(model, OnnxClassifier(fp32, model.config), tok, texts)}
+        check = {'fp32': compare(model, OnnxClassifier(fp32, model.config), tok, texts, ref)}
         if check['fp32']['max_abs_diff'] > tolerance:
             raise ValueError(f"the ONNX graph's logits differ from PyTorch's by up to {check['fp32']['max_abs_diff']:.2g} (> tolerance "
                              f"{tolerance:g}): report it with the model's architecture, or pass a larger tolerance")
         if quantize_to:
             quantize(fp32, d/'model.q.onnx', quantize_to); (d/'model.q.onnx').replace(fp32)
-            check[quantize_to] = compare(model, OnnxClassifier(fp32, model.config), tok, texts)
+            check[quantize_to] = compare(model, OnnxClassifier(fp32, model.config), tok, texts, ref)
         info = dict(format='onnx', quantize=quantize_to, tolerance=tolerance, check=check, source=str(Path(folder).name), **versions)
         model.config.ftnb_onnx = info
         model.config.save_pretrained(d); tok.save_pretrained(d)
@@ -186,26 +187,31 @@ def load_model(folder, # a trained model folder or an `export` folder
 def _softmax(x): e = np.exp(x - x.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
 
 # %% ../nbs/06c_ship.ipynb #171cfe48
+def _confidence_bins(logits, labels, bins:int) -> tuple:
+    "Each row's top probability, whether it is right, and its equal-width confidence bin."
+    p = _softmax(np.asarray(logits, dtype=np.float64))
+    conf, right = p.max(-1), p.argmax(-1) == np.asarray(labels)
+    return conf, right, np.minimum((conf * bins).astype(int), bins - 1)
+
 def ece(logits:np.ndarray, # (rows, classes) logits of a single-label classifier
         labels, # the true class ids
         bins:int=15, # equal-width confidence bins
        ) -> float:
     "Expected calibration error of the softmax's top probability: the bin-size-weighted mean |accuracy - confidence|."
-    p = _softmax(np.asarray(logits, dtype=np.float64)); conf, right = p.max(-1), p.argmax(-1) == np.asarray(labels)
-    b = np.minimum((conf * bins).astype(int), bins - 1)
+    conf, right, b = _confidence_bins(logits, labels, bins)
     return float(sum(abs(right[b == i].mean() - conf[b == i].mean()) * (b == i).sum() for i in range(bins) if (b == i).any()) / len(conf))
 
 # %% ../nbs/06c_ship.ipynb #bb9e34d0
+def _nll(z, y): from scipy.special import log_softmax; return float(-log_softmax(z, -1)[np.arange(len(y)), y].mean())
+
 def fit_temperature(logits:np.ndarray, # (rows, classes) validation logits
                     labels, # the true class ids
                    ) -> float:
     "The temperature `T` (0.05..20) that minimises the negative log-likelihood of `softmax(logits / T)` on these rows."
     from scipy.optimize import minimize_scalar
-    from scipy.special import log_softmax
     z, y = np.asarray(logits, dtype=np.float64), np.asarray(labels)
     if len(z) == 0: raise ValueError("there are no rows to fit a temperature on: pass the validation split's logits")
-    nll = lambda lt: -log_softmax(z / np.exp(lt), -1)[np.arange(len(y)), y].mean()
-    return float(np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20)), method='bounded').x))
+    return float(np.exp(minimize_scalar(lambda lt: _nll(z / np.exp(lt), y), bounds=(np.log(0.05), np.log(20)), method='bounded').x))
 
 # %% ../nbs/06c_ship.ipynb #0f0de508
 def head_layer(model, # a sequence classifier (ftnb's heads, `...ForSequenceClassification`, or a LoRA model)
@@ -229,8 +235,6 @@ def fold_temperature(model, # a sequence classifier
     return model
 
 # %% ../nbs/06c_ship.ipynb #e192a13d
-def _nll(z, y): from scipy.special import log_softmax; return float(-log_softmax(z, -1)[np.arange(len(y)), y].mean())
-
 def calibrate(model, # a single-label classifier (changed in place)
               logits:np.ndarray, # its validation logits, (rows, classes)
               labels, # the validation labels (class ids)
@@ -257,8 +261,7 @@ def reliability(logits:np.ndarray, # (rows, classes) logits of a single-label cl
     "Draw a reliability diagram (each bin's accuracy vs its mean confidence, with the ECE) and return the Axes."
     from matplotlib.figure import Figure  # no pyplot: a user's backend and open figures stay as they are
     if ax is None: ax = Figure(figsize=(4.5, 4.5)).subplots()
-    p = _softmax(np.asarray(logits, dtype=np.float64)); conf, right = p.max(-1), p.argmax(-1) == np.asarray(labels)
-    b = np.minimum((conf * bins).astype(int), bins - 1); used = [i for i in range(bins) if (b == i).any()]
+    conf, right, b = _confidence_bins(logits, labels, bins); used = [i for i in range(bins) if (b == i).any()]
     ax.plot([conf[b == i].mean() for i in used], [right[b == i].mean() for i in used], 'o-',
             label=f"{label or 'model'} (ECE {ece(logits, labels):.3f})")
     ax.plot([0, 1], [0, 1], 'k--', lw=1); ax.set_xlim(0, 1); ax.set_ylim(0, 1)
