@@ -142,6 +142,20 @@ if (ox := load('onnx')) and isinstance(ox.get('results'), dict):
             f"{x('onnx_int8'):.2f}x, {pts('onnx_int8'):+.2f}, {sp['onnx_int8']['agreement']:.1%}; {r['rss_mib']['torch_fp32']:.0f} / "
             f"{r['rss_mib']['onnx_int8']:.0f} / {r['rss_mib']['onnx_int8_bare']:.0f} MiB", '>= 2x at <= 0.5 points lost',
             x('onnx_int8') >= 2 and pts('onnx_int8') >= -0.5, machine=mach(ox))
+if (fl := load('few_labels')):
+    for task, sm in fl['summary'].items():
+        def gain(n):
+            acc = {(r['method'], r['seed']): r['accuracy'] for r in fl['runs'] if r['task'] == task and str(r['n']) == n}
+            d = [acc['few_shot', s] - acc['standard', s] for m, s in acc if m == 'few_shot' and ('standard', s) in acc]
+            mu = sum(d) / len(d); sd = (sum((x - mu) ** 2 for x in d) / (len(d) - 1)) ** 0.5
+            return mu, sd, len(d)
+        g = {n: gain(n) for n in ('8', '16')}
+        row('few_labels', f"{task}: few-shot − standard recipe, test accuracy at 8 / 16 examples per class (paired by seed)",
+            ' / '.join(f"{mu:+.3f} ± {sd:.3f} ({k} seeds)" for mu, sd, k in g.values()), '> seed spread at 8 and 16',
+            all(mu > sd for mu, sd, _ in g.values()), machine=mach({'machine': fl['machine'][task]}))
+        c = fl['crossings'][task]
+        row('few_labels', f"{task}: examples per class at which the standard recipe's mean accuracy reaches few-shot's",
+            f"{c['at']} (few-shot ahead at {c['below']})" if c['at'] else f"not reached (few-shot ahead up to {c['below']})", machine=mach({'machine': fl['machine'][task]}))
 if (t := load('tests')):
     runs = {k: v for k, v in t.items() if isinstance(v, dict) and 'seconds' in v} or {'': t}
     worst = max(v['seconds'] for v in runs.values())

@@ -8,6 +8,7 @@ import contextlib, inspect, io, json, logging, os, platform, shutil, sys, warnin
 from pathlib import Path
 from types import SimpleNamespace
 import numpy as np
+from scipy.special import softmax, log_softmax
 import torch
 from torch import nn
 from .core import *
@@ -183,13 +184,10 @@ def load_model(folder, # a trained model folder or an `export` folder
         raise ValueError(f"{p} has a model.onnx but no readable config.json and tokenizer: export it again (ftnb export)") from None
     return OnnxClassifier(p/'model.onnx', cfg), tok
 
-# %% ../nbs/06c_ship.ipynb #6a9ecd61
-def _softmax(x): e = np.exp(x - x.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
-
 # %% ../nbs/06c_ship.ipynb #171cfe48
 def _confidence_bins(logits, labels, bins:int) -> tuple:
     "Each row's top probability, whether it is right, and its equal-width confidence bin."
-    p = _softmax(np.asarray(logits, dtype=np.float64))
+    p = softmax(np.asarray(logits, dtype=np.float64), axis=-1)
     conf, right = p.max(-1), p.argmax(-1) == np.asarray(labels)
     return conf, right, np.minimum((conf * bins).astype(int), bins - 1)
 
@@ -202,7 +200,7 @@ def ece(logits:np.ndarray, # (rows, classes) logits of a single-label classifier
     return float(sum(abs(right[b == i].mean() - conf[b == i].mean()) * (b == i).sum() for i in range(bins) if (b == i).any()) / len(conf))
 
 # %% ../nbs/06c_ship.ipynb #bb9e34d0
-def _nll(z, y): from scipy.special import log_softmax; return float(-log_softmax(z, -1)[np.arange(len(y)), y].mean())
+def _nll(z, y): return float(-log_softmax(z, -1)[np.arange(len(y)), y].mean())
 
 def fit_temperature(logits:np.ndarray, # (rows, classes) validation logits
                     labels, # the true class ids

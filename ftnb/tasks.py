@@ -8,6 +8,7 @@ import csv, io, json, sys, itertools
 from contextlib import nullcontext
 from pathlib import Path
 import numpy as np
+from scipy.special import softmax
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 from .core import *
@@ -161,7 +162,6 @@ def logits_of(model, # a sequence-classification model (eval mode)
     return out if stride is None else aggregate_windows(out, doc, aggregate)[1]
 
 # %% ../nbs/06a_tasks.ipynb #3d781d78
-def _softmax(x): e = np.exp(x - x.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
 def _sigmoid(x): return 1 / (1 + np.exp(-x.astype(np.float64)))
 
 def thresholds_of(model, # a multi-label model
@@ -176,7 +176,7 @@ def prediction_columns(model, # a sequence-classification model
     "`{column: values}` that `predict` adds for these logits, by the model's task."
     names, task = label_names(model), problem_type(model)
     if task == 'regression': return {'predicted_score': logits[:, 0].astype(float).tolist()}
-    p = _sigmoid(logits) if task == 'multi_label_classification' else _softmax(logits.astype(np.float64))
+    p = _sigmoid(logits) if task == 'multi_label_classification' else softmax(logits.astype(np.float64), axis=-1)
     probs = {f'prob_{n}': p[:, j].round(6).tolist() for j, n in enumerate(names)}
     if task == 'multi_label_classification':
         on = p > thresholds_of(model)
@@ -382,7 +382,7 @@ def confidently_wrong(model, # the model that made the predictions
         p = _sigmoid(logits); wrong = (p > thresholds_of(model)) != y.astype(bool)
         conf = np.where(wrong, np.abs(p - y), 0).max(-1)
     else:
-        p = _softmax(logits.astype(np.float64)); conf = np.where(p.argmax(-1) != y, p.max(-1), 0)
+        p = softmax(logits.astype(np.float64), axis=-1); conf = np.where(p.argmax(-1) != y, p.max(-1), 0)
     order = [i for i in np.argsort(-conf, kind='stable') if conf[i] > 0][:top]
     return np.array(order, dtype=int), conf[order]
 
