@@ -449,7 +449,7 @@ def _few_shot(args, run:dict, rt, out:Path) -> History:
     if bad: raise ValueError(f"--few-shot cannot be combined with {bad}: it trains one model in one process, in seconds to a minute; drop {bad}")
     if args.class_weights is not None: raise ValueError("--few-shot fits its head by logistic regression and takes no --class-weights: drop it")
     hist = train_few_shot(run['model'], run['tok'], run['raw_train'], run['eval_dl'], precision=rt.precision, seed=args.seed,
-                          output_dir=out, report_to=args.report_to, max_length=run['win']['max_length'])
+                          output_dir=out, report_to=args.report_to, max_length=run['win']['max_length'], metric_fn=run['metric_fn'])
     save_final(run['model'], out, rt, run['tok'], hist)
     return hist
 

@@ -207,6 +207,7 @@ def train_few_shot(model, # from `load_classifier`: ftnb's mean or pair head, si
                    output_dir=None, # scratch space for the trainer (default: a temporary folder); reporters write under it
                    report_to='none', # 'none', 'tensorboard' or 'trackio' (chapter 00)
                    max_length:int=None, # tokens per input (None: the tokenizer's limit)
+                   metric_fn=None, # `metric_fn((logits, labels))` for the eval record, e.g. per document under windows; default the task's
                   ) -> History:
     "SetFit's two phases on ftnb's head: contrastive fine-tuning of the encoder on sampled pairs, then a logistic-regression head."
     import tempfile
@@ -226,7 +227,7 @@ def train_few_shot(model, # from `load_classifier`: ftnb's mean or pair head, si
     fit_head(model, embed(st, inputs, precision), y, cfg['C'])
     model.eval(); last = h[-1] if h else dict(step=0, epoch=1.0, samples=0)
     if eval_dl is not None:
-        m = evaluate(model, eval_dl, Runtime(model.device, precision)); m.pop('n')
+        m = evaluate(model, eval_dl, Runtime(model.device, precision), metric_fn=metric_fn); m.pop('n')
         h.log('eval', last['step'], last['epoch'], samples=last['samples'], seconds=time.perf_counter() - t0, **m)
     return h
 

@@ -2,6 +2,7 @@
 few-shot trainer (chapter 06d), and the result goes through `ftnb predict` and a `pipeline`; a pair task too; and
 the bad input of the few-labels setting (a class with one example, --few-shot with --lora, multi-label) is one line."""
 import csv, json
+import numpy as np
 from pathlib import Path
 import pytest
 from test_tasks import ftnb, ok, one_line_error, WORDS
@@ -70,3 +71,21 @@ def test_per_class_samples_the_training_split(tmp_path, run_main):
     rc, out, err = run_main('train', '--data', data, '--text-b', 'none', '--per-class', '4', '--few-shot', '--output-dir', tmp_path/'b')
     assert rc == 0, err
     assert '(12 train /' in out, out  # 4 of each of the 3 classes
+
+def test_few_shot_on_windows_scores_documents(tmp_path, run_main):
+    "Long texts read as windows: the few-shot run trains on each text's first window and scores whole documents, like `ftnb train`."
+    long = tmp_path/'long.csv'
+    with open(long, 'w', newline='') as f:
+        w = csv.writer(f); w.writerow(['text', 'label'])
+        for i in range(36): w.writerow([' '.join(f'{WORDS[(i + k) % 12]} film' for k in range(8 + 9 * (i % 5))), NAMES[i % 3]])  # 1 to 6 windows
+    rc, out, err = run_main('train', '--data', long, '--few-shot', '--max-length', '32', '--stride', '8', '--output-dir', tmp_path/'run')
+    assert rc == 0, err
+    assert 'windows of 32 tokens' in out and 'validation loss' in out, out
+    hist = json.loads((tmp_path/'run'/'history.json').read_text())
+    from ftnb.data import load_task
+    from ftnb.tasks import predict
+    val = load_task(long, seed=42)['validation']  # the split `ftnb train` carved (its default --seed)
+    pred = predict(tmp_path/'run', list(val['text']), progress=False)  # one prediction per document, windows aggregated
+    names = val.features['label'].names
+    acc = float(np.mean([p == names[y] for p, y in zip(pred['predicted_label'], val['label'])]))
+    assert hist[-1]['split'] == 'eval' and abs(hist[-1]['accuracy'] - acc) < 1e-9, (hist[-1], acc)
