@@ -55,13 +55,14 @@ def neural(method, sample, test_dl, ck, tok, names, pairs, precision, seed) -> t
     "Train `method` ('standard' or 'few_shot') on `sample`; `(test metrics, seconds)`."
     set_seed(seed)
     model = load_classifier(ck, names, pairs=pairs)
-    t0 = time.perf_counter()
     if method == 'standard':
         ds = tokenize_texts(DatasetDict(train=sample), tok, *text_columns(sample), remove_text=True, rename_label=True)
         tdl, _ = make_loaders(ds, tok, batch_size=RECIPE['batch_size'], group_by_length=True, seed=seed, eval_split=None)
         t0 = time.perf_counter()
         train(model, tdl, None, epochs=RECIPE['epochs'], lr=RECIPE['lr'], warmup=RECIPE['warmup'], precision=precision, seed=seed, progress=False)
-    else: train_few_shot(model, tok, sample, None, cfg={'iterations': 0} if method == 'head_only' else None, precision=precision, seed=seed)
+    else:
+        t0 = time.perf_counter()
+        train_few_shot(model, tok, sample, None, cfg={'iterations': 0} if method == 'head_only' else None, precision=precision, seed=seed)
     secs = time.perf_counter() - t0
     m = evaluate(model, test_dl)
     return m, secs
@@ -108,7 +109,8 @@ def merge():
     parts = {t: p for t, p in loaded}
     runs = [r for _, p in loaded for r in p['runs']]
     summary = summarise(runs)
-    result = dict(machine={t: p['machine'] for t, p in parts.items()}, tasks={t: p['task'] for t, p in parts.items()},
+    machines = {t: p['machine'] for t, p in parts.items()}  # one per task process; `machine`: the first (the same CPU)
+    result = dict(machine=next(iter(machines.values())), machines=machines, tasks={t: p['task'] for t, p in parts.items()},
                   recipe=next(iter(parts.values()))['recipe'], sizes=[n for n in SIZES if any(r['n'] == n for r in runs)],
                   seeds={t: sorted({r['seed'] for r in runs if r['task'] == t}) for t in parts}, summary=summary, runs=runs)
     result['crossings'] = crossings(result)

@@ -152,10 +152,10 @@ if (fl := load('few_labels')):
         g = {n: gain(n) for n in ('8', '16')}
         row('few_labels', f"{task}: few-shot − standard recipe, test accuracy at 8 / 16 examples per class (paired by seed)",
             ' / '.join(f"{mu:+.3f} ± {sd:.3f} ({k} seeds)" for mu, sd, k in g.values()), '> seed spread at 8 and 16',
-            all(mu > sd for mu, sd, _ in g.values()), machine=mach({'machine': fl['machine'][task]}))
+            all(mu > sd for mu, sd, _ in g.values()), machine=mach({'machine': fl['machines'][task]}))
         c = fl['crossings'][task]
         row('few_labels', f"{task}: examples per class at which the standard recipe's mean accuracy reaches few-shot's",
-            f"{c['at']} (few-shot ahead at {c['below']})" if c['at'] else f"not reached (few-shot ahead up to {c['below']})", machine=mach({'machine': fl['machine'][task]}))
+            f"{c['at']} (few-shot ahead at {c['below']})" if c['at'] else f"not reached (few-shot ahead up to {c['below']})", machine=mach({'machine': fl['machines'][task]}))
 if (t := load('tests')):
     runs = {k: v for k, v in t.items() if isinstance(v, dict) and 'seconds' in v} or {'': t}
     worst = max(v['seconds'] for v in runs.values())
