@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 SMOKE_ENV := FTNB_SMOKE=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-.PHONY: install demo test sync readme export clean-nbs docs bench mpi browser lab
+.PHONY: install demo test sync readme export clean-nbs docs bench mpi browser lab postgres
 
 # A CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
 $(BIN)/.installed: setup.py settings.ini
@@ -43,6 +43,12 @@ mpi:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openmpi-bin >/dev/null) \
 	  || echo "could not install openmpi-bin: the 2-process test will be skipped"; }
 
+# The shared-search test (tests/test_shared_tune.py) starts a real PostgreSQL server (Debian's `postgresql`).
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing postgresql"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	  || echo "could not install postgresql: tests/test_shared_tune.py will skip its PostgreSQL test"; }
+
 # The docs test (tests/test_docs.py) opens the built site in headless Chromium (Debian's `chromium`).
 browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || { \
@@ -66,7 +72,7 @@ sync: install
 # Two pytest workers (pytest-xdist), a test file each at a time, one thread per process: 2 cores kept busy without
 # oversubscribed OpenMP threads (on a 2-core AMD EPYC: 533 s instead of 912 s). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-test: install $(BIN)/.lab-installed mpi browser sync
+test: install $(BIN)/.lab-installed mpi browser postgres sync
 	@cache="$${FTNB_TEST_CACHE:-$$(mktemp -d -t ftnb-test-cache.XXXXXX)}"; \
 	if [ -n "$$FTNB_TEST_CACHE" ]; then echo "make test: reusing FTNB_CACHE=$$cache"; else echo "make test: empty FTNB_CACHE=$$cache (removed afterwards)"; fi; \
 	FTNB_CACHE="$$cache" HF_DATASETS_CACHE="$$cache/hf-datasets" $(SMOKE_ENV) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \

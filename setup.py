@@ -23,6 +23,7 @@ lab_requirements = shlex.split(cfg.get('lab_requirements', ''))
 onnx_requirements = shlex.split(cfg.get('onnx_requirements', ''))
 tensorboard_requirements = shlex.split(cfg.get('tensorboard_requirements', ''))
 trackio_requirements = shlex.split(cfg.get('trackio_requirements', ''))
+postgres_requirements = shlex.split(cfg.get('postgres_requirements', ''))
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), cfg['license'])
 console_scripts = cfg.get('console_scripts', '').split()
@@ -41,7 +42,8 @@ setuptools.setup(
     package_data = {'ftnb.assets': ['*']},
     install_requires = requirements,
     extras_require = {'dev': dev_requirements, 'offline': offline_requirements, 'lab': lab_requirements,
-                      'onnx': onnx_requirements, 'tensorboard': tensorboard_requirements, 'trackio': trackio_requirements},
+                      'onnx': onnx_requirements, 'tensorboard': tensorboard_requirements, 'trackio': trackio_requirements,
+                      'postgres': postgres_requirements},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

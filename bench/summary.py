@@ -156,6 +156,14 @@ if (fl := load('few_labels')):
         c = fl['crossings'][task]
         row('few_labels', f"{task}: examples per class at which the standard recipe's mean accuracy reaches few-shot's",
             f"{c['at']} (few-shot ahead at {c['below']})" if c['at'] else f"not reached (few-shot ahead up to {c['below']})", machine=mach({'machine': fl['machines'][task]}))
+if (ds := load('distributed')):
+    if (p := ds.get('predict')):
+        m = p['median_s']; a = list(m)
+        row('distributed', f"ftnb predict, {p['rows']} rows, wall s: " + ' / '.join(a), ' / '.join(f"{m[k]:.1f}" for k in a),
+            note=f"same labels: {p['same_labels']}, max |prob diff| {p['max_abs_prob_diff']:.0e}", machine=mach(p))
+    if (t_ := ds.get('tune')):
+        m = t_['median_trials_per_min']; a = list(m)
+        row('distributed', f"ftnb tune, trials per minute ({t_['space']}): " + ' / '.join(a), ' / '.join(f"{m[k]:.2f}" for k in a), machine=mach(t_))
 if (t := load('tests')):
     runs = {k: v for k, v in t.items() if isinstance(v, dict) and 'seconds' in v} or {'': t}
     worst = max(v['seconds'] for v in runs.values())

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_accelerate.ipynb #0ba8cb3f
 from __future__ import annotations
-import os, json, time, shutil, tempfile, itertools
+import atexit, os, json, time, shutil, tempfile, itertools
 from contextlib import nullcontext
 from pathlib import Path
 import torch
@@ -12,12 +12,13 @@ from fastcore.basics import patch
 from fastcore.meta import delegates
 from accelerate import Accelerator, PartialState
 from accelerate.state import AcceleratorState, is_initialized
-from accelerate.utils import broadcast_object_list
+from accelerate.utils import broadcast_object_list, gather_object
 from .core import *
 from .loop import Runtime, train, evaluate, set_rng_state
 
 # %% auto #0
-__all__ = ['runtime_precision', 'fresh_state', 'AccelerateRuntime', 'save_final', 'train_accelerate', 'free_port']
+__all__ = ['runtime_precision', 'fresh_state', 'end_process_group', 'AccelerateRuntime', 'save_final', 'train_accelerate',
+           'free_port']
 
 # %% ../nbs/04_accelerate.ipynb #5b367540
 _MP = {'fp32': 'no', 'bf16': 'bf16', 'fp16': 'fp16'}  # ftnb's names -> Accelerate's
@@ -49,6 +50,11 @@ def fresh_state(mixed_precision:str, # Accelerate's name of the precision wanted
                          f"share one precision: start the launch with {how}")
     AcceleratorState._reset_state(reset_partial_state=True)  # what transformers' TrainingArguments does
 
+# %% ../nbs/04_accelerate.ipynb #45668ca0
+def end_process_group():
+    "Destroy `torch.distributed`'s process group, if this process has one (registered at exit by `AccelerateRuntime`)."
+    if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+
 # %% ../nbs/04_accelerate.ipynb #063e6994
 class AccelerateRuntime(Runtime):
     "Chapter 03's runtime on `accelerate.Accelerator`: any number of processes, any device, mixed precision."
@@ -61,6 +67,7 @@ class AccelerateRuntime(Runtime):
             precision = runtime_precision(precision, PartialState(cpu=cpu).device)
             fresh_state(_MP[precision], cpu)
             accelerator = Accelerator(mixed_precision=_MP[precision], cpu=cpu, **kwargs)
+            atexit.unregister(end_process_group); atexit.register(end_process_group)  # once per process
         self.accelerator, self.device = accelerator, accelerator.device
         self.mixed_precision = str(accelerator.mixed_precision)  # what this runtime was made for (the state is per process)
         self.precision = {'no': 'fp32'}.get(self.mixed_precision, self.mixed_precision)
@@ -96,22 +103,28 @@ def prepare(self:AccelerateRuntime, model, # the model (wrapped in DDP when ther
     else: model, optimizer, train_dl, eval_dl, scheduler = self.accelerator.prepare(model, optimizer, train_dl, eval_dl, scheduler)
     return model, optimizer, train_dl, eval_dl, scheduler
 
-# %% ../nbs/04_accelerate.ipynb #a8638acd
+# %% ../nbs/04_accelerate.ipynb #4fb1d928
 @patch
 def autocast(self:AccelerateRuntime):
     "`accelerator.autocast()`: the forward pass in the runtime's mixed precision."
     return self.accelerator.autocast()
+
+# %% ../nbs/04_accelerate.ipynb #5be9d9a2
 @patch
 def no_sync(self:AccelerateRuntime, model, # the prepared model
             sync:bool, # True at an accumulation window's last micro-batch: all-reduce the gradients
            ):
     "`accelerator.no_sync(model)` while accumulating: no gradient all-reduce until the window's last micro-batch."
     return nullcontext() if sync else self.accelerator.no_sync(model)
+
+# %% ../nbs/04_accelerate.ipynb #2d8b75f9
 @patch
 def backward(self:AccelerateRuntime, loss, # the micro-batch's loss, already divided by its window size
             ):
     "`accelerator.backward(loss)` (scaled under fp16 by Accelerate's GradScaler)."
     self.accelerator.backward(loss)
+
+# %% ../nbs/04_accelerate.ipynb #19aaccff
 @patch
 def clip(self:AccelerateRuntime, model, # the prepared model
          optimizer, # its prepared optimizer (unused: Accelerate unscales for itself)
@@ -119,36 +132,62 @@ def clip(self:AccelerateRuntime, model, # the prepared model
         ):
     "`accelerator.clip_grad_norm_`; return the norm before clipping."
     return self.accelerator.clip_grad_norm_(model.parameters(), max_norm)
+
+# %% ../nbs/04_accelerate.ipynb #ee55d5dd
 @patch
 def step(self:AccelerateRuntime, optimizer, # the prepared optimizer
         ):
     "Step the prepared optimizer (under fp16 it unscales, and skips a step whose gradients overflowed)."
     optimizer.step()
+
+# %% ../nbs/04_accelerate.ipynb #1fe0f0e3
 @patch
 def gather(self:AccelerateRuntime, t, # a tensor or a tuple of tensors from this process
           ):
     "`accelerator.gather_for_metrics(t)`: every process's values, without the padding of an uneven last batch."
     return self.accelerator.gather_for_metrics(t)
+
+# %% ../nbs/04_accelerate.ipynb #a1bfa74b
 @patch
 def reduce_mean(self:AccelerateRuntime, x:float, # this process's value
                ) -> float:
     "The mean of `x` over the processes (`accelerator.reduce`)."
     return self.accelerator.reduce(torch.tensor(float(x), device=self.device), 'mean').item()
+
+# %% ../nbs/04_accelerate.ipynb #d493ccb9
 @patch
 def unwrap(self:AccelerateRuntime, model, # a prepared model
           ):
     "`accelerator.unwrap_model(model)`: the plain model inside the DDP wrapper."
     return self.accelerator.unwrap_model(model)
+
+# %% ../nbs/04_accelerate.ipynb #8b9229d4
 @patch
 def print(self:AccelerateRuntime, *a, # what to print
           **kw, # `print`'s options
          ):
-    "`accelerator.print`: print on the main process only."
-    self.accelerator.print(*a, **kw)
+    "Print on the main process only (rank 0 of all machines: `accelerator.print` prints once per machine)."
+    if self.is_main: print(*a, **kw)
+
+# %% ../nbs/04_accelerate.ipynb #4f19ebb5
 @patch
 def wait(self:AccelerateRuntime):
     "`accelerator.wait_for_everyone()`: wait until every process gets here."
     self.accelerator.wait_for_everyone()
+
+# %% ../nbs/04_accelerate.ipynb #79794c16
+@patch
+def gather_objects(self:AccelerateRuntime, x, # any picklable value from this process
+                  ) -> list:
+    "Every process's `x`, in rank order, on every process (`accelerate.utils.gather_object`)."
+    return gather_object([x]) if self.num_processes > 1 else [x]
+
+# %% ../nbs/04_accelerate.ipynb #a37b3a58
+@patch
+def broadcast(self:AccelerateRuntime, x, # the main process's value (what the others pass is ignored)
+             ):
+    "The main process's `x`, on every process (`broadcast_object_list`)."
+    return broadcast_object_list([x])[0] if self.num_processes > 1 else x
 
 # %% ../nbs/04_accelerate.ipynb #001e668c
 @patch

@@ -8,15 +8,15 @@ import argparse, inspect, os, shlex, sys, shutil, time
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from .core import *
-from .loop import RECIPE
+from .loop import RECIPE, Preempted
 from .lora import LORA_LR
 from .models import POOLINGS
 from .windows import AGGREGATIONS, AUTO_WINDOWS
 from .ship import QUANT_TYPES
 
 # %% auto #0
-__all__ = ['TASK_CHOICES', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command', 'adapt_command',
-           'tune_command', 'export_command', 'labels_command', 'main']
+__all__ = ['TASK_CHOICES', 'PREEMPTED', 'make_parser', 'UsageError', 'train_command', 'predict_command', 'evaluate_command',
+           'adapt_command', 'tune_command', 'export_command', 'labels_command', 'main']
 
 # %% ../nbs/07_cli.ipynb #44236cbc
 class _Parser(argparse.ArgumentParser):
@@ -190,13 +190,18 @@ def _adapt_parser(sub):
     _report_option(a)
     _smoke_option(a)
 
+# %% ../nbs/07_cli.ipynb #d78cd0ff
+PREEMPTED = 75  # the exit code of a run stopped by SIGTERM/SIGINT after checkpointing: EX_TEMPFAIL, "try again"
+
 # %% ../nbs/07_cli.ipynb #5bf13f4e
 def make_parser() -> argparse.ArgumentParser:
     "The `ftnb` argument parser (subcommands `train`, `predict`, `evaluate`, `adapt`, `tune`, `export` and `labels`)."
     p = _Parser(prog='ftnb', allow_abbrev=False, description='Fine-tune pretrained transformers, the Hugging Face course way (ftnb). '
                 'Offline, the defaults are the embedded MiniLM checkpoint and sentence-pair task.',
-                epilog='Several processes: accelerate launch [--cpu --num_processes 2 --num_machines 1 '
-                       '--mpirun_hostfile HOSTFILE] $(which ftnb) train ...')
+                epilog=f'Exit codes: 0 done, 2 a bad argument or input, {PREEMPTED} stopped by SIGTERM or Ctrl-C '
+                       'after writing a checkpoint (run the command it prints to resume). Several processes: '
+                       'accelerate launch [--cpu --num_processes 2 --num_machines 1 --mpirun_hostfile HOSTFILE] '
+                       '$(which ftnb) train ...')
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser, metavar='{train,predict,evaluate,adapt,tune,export,labels}')
     _train_parser(sub); _predict_parser(sub); _evaluate_parser(sub); _adapt_parser(sub); _tune_parser(sub); _export_parser(sub); _labels_parser(sub)
     return p
@@ -215,7 +220,11 @@ def _tune_parser(sub):
     t.add_argument('--max-train', type=_positive(int), default=None, metavar='N', help='use the first N training pairs only')
     t.add_argument('--max-eval', type=_positive(int), default=None, metavar='N', help='use the first N validation pairs only')
     t.add_argument('--seed', type=int, default=42, help='seeds the sampler, the data and every trial (default: %(default)s)')
-    t.add_argument('--output-dir', default='runs/tune', help='study.db, trials.jsonl, each trial, best/ and search.png; one search at a time (default: %(default)s)')
+    t.add_argument('--storage', default=None, metavar='URL', help='a database that several workers share, each running this same '
+                   "command: sqlite:///PATH.db for workers on one machine, postgresql://USER@HOST/DB for several (pip install "
+                   "'ftnb[postgres]'); they may share --output-dir (default: OUTPUT_DIR/study.db, one worker)")
+    t.add_argument('--output-dir', default='runs/tune', help='study.db, trials.jsonl, each trial, best/ and search.png; one search '
+                   'at a time unless --storage (default: %(default)s)')
     _report_option(t)
     _smoke_option(t)
 
@@ -471,6 +480,7 @@ def train_command(args, # the parsed `ftnb train` arguments
                                      seed=args.seed, ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=run['tok'],
                                      loss_fn=run['loss_fn'], metric_fn=run['metric_fn'], report_to=args.report_to)
         except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
+        except Preempted as e: return _preempted(args, e, rt)  # checkpointed; leaving `_own` frees the folder
         secs = time.perf_counter() - t0
         if rt.is_main: _drop_stale(out, bool(args.lora))
         if rt.is_main and run['task'] == 'multi_label_classification' and run['eval_dl'] is not None and rt.num_processes == 1:
@@ -496,11 +506,20 @@ def _reading(args) -> dict:
     if args.stride != 'auto': w['stride'] = None if args.stride == 'none' else args.stride
     return w
 
-# %% ../nbs/07_cli.ipynb #6acda8ea
-def _main_process() -> bool:
-    "False on the other processes of `accelerate launch` (or torchrun/mpirun): only the main one predicts and writes."
-    return all(int(os.environ.get(k, '0') or 0) == 0 for k in ('RANK', 'LOCAL_RANK', 'PMI_RANK', 'OMPI_COMM_WORLD_RANK'))
+# %% ../nbs/07_cli.ipynb #1c97e4f4
+def _world_size() -> int:
+    "How many processes the launcher started (torchrun's WORLD_SIZE, Open MPI's or MPICH's); 1 without a launcher."
+    return max(int(os.environ.get(k, '1') or 1) for k in ('WORLD_SIZE', 'OMPI_COMM_WORLD_SIZE', 'PMI_SIZE'))
 
+def _launched(args):
+    "An `AccelerateRuntime` for `ftnb predict`/`evaluate` launched on several processes (they share the rows); None in one."
+    if _world_size() < 2: return None
+    import torch
+    from ftnb.accel import AccelerateRuntime
+    try: return AccelerateRuntime(args.precision, cpu=not torch.cuda.is_available())
+    except ValueError as e: raise _one_line(e) from None
+
+# %% ../nbs/07_cli.ipynb #6acda8ea
 def _default_output(data:str) -> Path:
     p = Path(data)
     return p.with_name(p.stem + '.predictions' + p.suffix)
@@ -508,17 +527,19 @@ def _default_output(data:str) -> Path:
 def predict_command(args, # the parsed `ftnb predict` arguments
                    ) -> int:
     "`ftnb predict`: the rows of --data with the model's predictions, written in order to --output (streamed)."
-    if not _main_process(): return 0  # under a launcher: rows are written once, by the main process
     from ftnb.tasks import predict
     from ftnb.ship import load_model
     quiet_libraries()
+    rt = _launched(args)
     out = args.output or _default_output(args.data)
-    if str(out) != '-' and Path(out).resolve() == Path(args.data).resolve(): raise UsageError(f"--output {out} is the input file: choose another path")
+    if str(out) != '-' and Path(out).resolve() == Path(args.data).resolve():
+        raise _one_line(ValueError(f"--output {out} is the input file: choose another path"), rt)
     t0 = time.perf_counter()
     try: predict(load_model(args.model), args.data, out, text_a=args.text_a, text_b=_none(args.text_b), batch_size=args.batch_size,
-                 chunk_size=args.chunk_size, precision=args.precision, windows=_reading(args), progress=not args.no_progress and sys.stderr.isatty())
-    except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e) from None
-    print(f"ftnb predict: predictions in {'stdout' if str(out) == '-' else out} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+                 chunk_size=args.chunk_size, precision=args.precision, runtime=rt, windows=_reading(args),
+                 progress=not args.no_progress and sys.stderr.isatty())
+    except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e, rt) from None
+    if rt is None or rt.is_main: print(f"ftnb predict: predictions in {'stdout' if str(out) == '-' else out} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return 0
 
 # %% ../nbs/07_cli.ipynb #7960a305
@@ -537,16 +558,17 @@ def _calibration_files(r:dict, out:Path):
 def evaluate_command(args, # the parsed `ftnb evaluate` arguments
                     ) -> int:
     "`ftnb evaluate`: print the metrics, the confusion matrix and the most confidently wrong rows; save them with the pictures."
-    if not _main_process(): return 0
     import pandas as pd
     from ftnb.tasks import evaluate_file
     from ftnb.ship import load_model
     quiet_libraries()
+    rt = _launched(args)
     out = Path(args.output_dir) if args.output_dir else Path(args.model)/'eval'
     try: r = evaluate_file(load_model(args.model), args.data, label=args.label, output_dir=out, top=args.top, text_a=args.text_a,
                            text_b=_none(args.text_b), batch_size=args.batch_size, precision=args.precision,
-                           windows=_reading(args))
-    except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e) from None
+                           windows=_reading(args), runtime=rt)
+    except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e, rt) from None
+    if rt is not None and not rt.is_main: return 0  # the main process prints and writes
     _calibration_files(r, out)
     print(f"ftnb evaluate: {args.model} on {args.data}: " + ', '.join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in r['metrics'].items()))
     if r['confusion'] is not None: print(f"\nconfusion matrix (rows: true, columns: predicted)\n{r['confusion'].to_string()}")
@@ -554,6 +576,22 @@ def evaluate_command(args, # the parsed `ftnb evaluate` arguments
         print(f"\nmost confidently wrong ({len(r['wrong'])} of top {args.top})\n" + (r['wrong'].to_string(index=False) if len(r['wrong']) else 'none'))
     print(f"\nsaved: {', '.join(str(p) for p in r['files'])}")
     return 0
+
+# %% ../nbs/07_cli.ipynb #6e9bec28
+def _preempted(args, # the parsed arguments of the stopped command (`args.argv`: its command line, set by `main`)
+               e:Preempted, # what the loop raised
+               rt=None, # the run's runtime under `accelerate launch` (only its main process prints)
+              ) -> int:
+    "Print (stderr, main process) the one line that says how to resume a run a signal stopped; return `PREEMPTED`."
+    argv, step, where = list(getattr(args, 'argv', None) or [args.command]), '', ''
+    if args.command != 'tune':  # a search resumes from its study without a flag
+        step = f" after step {e.step}" if e.step is not None else ''
+        if '--resume' not in argv: argv.append('--resume')
+    if rt is not None and rt.num_processes > 1: where = ' (under the same accelerate launch)'
+    if rt is None or rt.is_main:
+        print(f"ftnb {args.command}: stopped by {e.signal}{step}; resume{where} with: ftnb {shlex.join(argv)}",
+              file=sys.stderr, flush=True)
+    return PREEMPTED
 
 # %% ../nbs/07_cli.ipynb #30630436
 _ADAPT_OPTIONS = ('train_size', 'test_size', 'epochs', 'lr', 'batch_size', 'whole_word', 'seed')
@@ -575,6 +613,7 @@ def adapt_command(args, # the parsed `ftnb adapt` arguments
                   f"{'smoke' if smoke() else 'full'} profile{', resuming' if args.resume else ''}", flush=True)
             t0 = time.perf_counter()
             _, hist = adapt(str(ck), corpus, output_dir=args.output_dir, resume=args.resume, report_to=args.report_to, **given)
+        except Preempted as e: return _preempted(args, e)  # checkpointed; leaving `_own` frees the folder
         except (ValueError, FileNotFoundError, OSError) as e:
             raise _one_line(type(e)(str(e).replace('pass text=', 'pass --text'))) from None  # the flag, not the argument
     ppl = [r['perplexity'] for r in hist.eval]
@@ -586,12 +625,13 @@ def adapt_command(args, # the parsed `ftnb adapt` arguments
 # %% ../nbs/07_cli.ipynb #4713ba70
 def tune_command(args, # the parsed `ftnb tune` arguments
                 ) -> int:
-    "`ftnb tune`: run (or resume) the search; print the best trial and where its model is."
+    "`ftnb tune`: run (or resume, or join with `--storage`) the search; print the best trial and where its model is."
     from ftnb.tune import tune_run
     quiet_libraries()
     try: r = tune_run(args.data, args.checkpoint, args.output_dir, args.trials, args.pruner, args.lora, args.seed, args.budget_s,
-                      args.max_train, args.max_eval, report_to=args.report_to)
+                      args.max_train, args.max_eval, storage=args.storage, report_to=args.report_to)
     except (ValueError, FileNotFoundError, OSError, RuntimeError) as e: raise _one_line(e) from None  # bad range, busy folder, bad data
+    except Preempted as e: return _preempted(args, e)  # the study on disk resumes it
     head = f"ftnb tune: {r['n_complete']} complete, {r['n_pruned']} pruned, {r['n_failed']} failed trial(s) in {r['seconds']:.0f} s"
     if r['best_trial'] is None: print(f"{head}; no trial finished: try more --trials or a larger --budget-s"); return 0
     print(f"{head}; best trial {r['best_trial']}: validation accuracy {r['best_value']:.4f} with {r['best_params']}\n"

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_custom_loop.ipynb #6d1553ca
 from __future__ import annotations
-import json, math, time, random, warnings
+import json, math, signal, threading, time, random, warnings
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -21,8 +21,8 @@ from .models import compute_metrics, metrics_for, classification_loss, problem_t
 
 # %% auto #0
 __all__ = ['RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'StopTraining', 'stop_at', 'model_loss', 'weighted_loss', 'Loop',
-           'train']
+           'save_checkpoint', 'load_checkpoint', 'StopTraining', 'stop_at', 'Preempted', 'StopSignals', 'model_loss',
+           'weighted_loss', 'Loop', 'train']
 
 # %% ../nbs/03_custom_loop.ipynb #689eb9f1
 def param_groups(model, # the model whose trainable parameters are grouped
@@ -56,7 +56,7 @@ def steps_per_epoch(n_batches:int, accum:int=1) -> int:
 # %% ../nbs/03_custom_loop.ipynb #33dab2d8
 class Runtime:
     "Plain single-process PyTorch: device, autocast, backward, clipping, gathering, printing, checkpoints."
-    is_main, num_processes = True, 1  # one process, the main one (chapter 04's runtime makes these properties)
+    is_main, num_processes, process_index = True, 1, 0  # one process, the main one (chapter 04's runtime makes these properties)
     def __init__(self, device=None, # a torch device or its name; default `get_device()`
                  precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision(device)`
                 ):
@@ -132,6 +132,20 @@ def gather(self:Runtime, t, # a tensor or a tuple of tensors from this process
 def reduce_mean(self:Runtime, x:float, # this process's value
                ) -> float:
     "The mean of `x` over the processes; one process: `x` itself."
+    return x
+
+# %% ../nbs/03_custom_loop.ipynb #e246db8a
+@patch
+def gather_objects(self:Runtime, x, # any picklable value from this process
+                  ) -> list:
+    "Every process's `x`, in rank order, on every process; one process: `[x]`."
+    return [x]
+
+# %% ../nbs/03_custom_loop.ipynb #743e357c
+@patch
+def broadcast(self:Runtime, x, # the main process's value (what the others pass is ignored)
+             ):
+    "The main process's `x`, on every process; one process: `x` itself."
     return x
 
 # %% ../nbs/03_custom_loop.ipynb #f593fb41
@@ -306,6 +320,44 @@ def stop_at(step:int, # the last optimizer step to run
         if s >= step: raise StopTraining(f"stopped after step {s}")
     return cb
 
+# %% ../nbs/03_custom_loop.ipynb #aa55f5b8
+class Preempted(Exception):
+    "A run stopped by SIGTERM or SIGINT after finishing an optimizer step; `checkpoint` (if any) resumes it."
+    def __init__(self, signal:str, # the signal's name, e.g. 'SIGTERM'
+                 step:int=None, # the last optimizer step done (None: not a training loop's)
+                 checkpoint=None, # the checkpoint folder written for resuming, or None
+                ):
+        super().__init__(signal, step, checkpoint)
+        self.signal, self.step, self.checkpoint = signal, step, None if checkpoint is None else Path(checkpoint)
+    def __str__(self):
+        return f"stopped by {self.signal}" + (f" after step {self.step}" if self.step is not None else '')
+
+# %% ../nbs/03_custom_loop.ipynb #77f9f813
+class StopSignals:
+    "`with StopSignals() as s:` SIGTERM and SIGINT only set `s.requested`; a second SIGINT raises `KeyboardInterrupt`."
+    names = ('SIGTERM', 'SIGINT')
+    _installed = []  # the instances installed now, outermost first; a caught signal is recorded by all of them
+    def __init__(self): self.requested, self._previous = None, {}
+
+    def _handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        if name == 'SIGINT' and any(s.requested for s in StopSignals._installed): raise KeyboardInterrupt
+        for s in StopSignals._installed: s.requested = s.requested or name
+
+    def __enter__(self):
+        if threading.current_thread() is not threading.main_thread(): return self  # handlers are the main thread's
+        self.requested = next((s.requested for s in StopSignals._installed if s.requested), None)
+        self._previous = {n: signal.signal(getattr(signal, n), self._handle) for n in self.names}
+        StopSignals._installed.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        if not self._previous: return
+        StopSignals._installed.remove(self)
+        for n, h in self._previous.items():
+            signal.signal(getattr(signal, n), signal.SIG_DFL if h is None else h)  # None: a handler set outside Python
+        self._previous = {}
+
 # %% ../nbs/03_custom_loop.ipynb #92dee98e
 def model_loss(model, # a model that returns `.loss` when the batch has `labels`
                batch:dict, # a batch of tensors on the device
@@ -373,8 +425,9 @@ class Loop:
         sampler = sampler if hasattr(sampler, 'set_epoch') else getattr(train_dl, 'sampler', None)
         self.sampler = sampler if hasattr(sampler, 'set_epoch') else None  # None: resume skips batches, order not exact
         opt = adamw(model, lr, weight_decay)
-        n = max(1, round(epochs * steps_per_epoch(len(train_dl), accum)))  # the schedule counts global steps (chapter 04)
-        sched = get_scheduler(scheduler, opt, num_warmup_steps=int(warmup if warmup >= 1 else warmup * n), num_training_steps=n)
+        ticks = self.rt.num_processes  # a prepared schedule is stepped once per process at every optimizer step (chapter 04)
+        n = max(1, round(epochs * steps_per_epoch(math.ceil(len(train_dl) / ticks), accum)))  # optimizer steps
+        sched = get_scheduler(scheduler, opt, num_warmup_steps=int(warmup if warmup >= 1 else warmup * n) * ticks, num_training_steps=n * ticks)
         self.model, self.opt, self.train_dl, self.eval_dl, self.sched = self.rt.prepare(model, opt, train_dl, eval_dl, sched)
         self.n_batches = len(self.train_dl)  # after prepare: batches per process
         per_epoch = steps_per_epoch(self.n_batches, accum)
@@ -384,6 +437,7 @@ class Loop:
         self.run_loss, self.elapsed, self.t0, self.best_loss = 0.0, 0.0, time.perf_counter(), math.inf
         self.best_state = self.rng_pending = None
         self.hist, self.stop, self.bar = History(), False, tqdm(disable=True)
+        self.signals = self.saved_at = None  # `fit`'s `StopSignals` (with a ckpt_dir); the position of the last checkpoint
 
     @property
     def seconds(self) -> float:
@@ -460,9 +514,12 @@ def run_eval(self:Loop, pos:float, # the position in epochs
 def checkpoint(self:Loop):
     "Save the run (weights, optimizer, schedule, random states, position, running loss, `History`) to `ckpt_dir/last`."
     # the state keys keep their first names (run_n, bad), so older checkpoints still resume
+    runs = self.rt.gather_objects((self.run_loss, self.run_count))  # every process's running loss, for its own resume
     self.rt.save_state(self.last_ckpt, self.model, self.opt, self.sched, dict(
         step=self.step, epoch=self.epoch, batch=self.batch, samples=self.samples, seconds=self.seconds,
-        run_loss=self.run_loss, run_n=self.run_count, history=list(self.hist), best_loss=self.best_loss, bad=self.evals_since_best))
+        run_loss=self.run_loss, run_n=self.run_count, runs=runs, history=list(self.hist), best_loss=self.best_loss,
+        bad=self.evals_since_best))
+    self.saved_at = (self.step, self.epoch, self.batch)
 
 @patch
 def restore(self:Loop):
@@ -471,7 +528,9 @@ def restore(self:Loop):
     self.step, self.epoch, self.batch, self.samples, self.elapsed = st['step'], st['epoch'], st['batch'], st['samples'], st['seconds']
     self.hist = History()
     for r in st['history']: self.hist.log(**r)
-    self.run_loss, self.run_count = st.get('run_loss', 0.0), st.get('run_n', 0)  # the train loss since the last record
+    runs = st.get('runs') or []  # the train loss since the last record: this process's own, where it was saved
+    self.run_loss, self.run_count = (runs[self.rt.process_index] if len(runs) == self.rt.num_processes
+                                     else (st.get('run_loss', 0.0), st.get('run_n', 0)))
     self.best_loss, self.evals_since_best = st.get('best_loss', math.inf), st.get('bad', 0)
     self.rng_pending = capture_rng()  # restored by `epoch_batches` once the epoch's iterator exists
     if self.sampler is None:
@@ -489,6 +548,19 @@ def after_step(self:Loop):
     if mid and self.eval_every and self.eval_dl is not None and self.step % self.eval_every == 0: self.run_eval(pos)
     if mid and self.ckpt_every and self.step % self.ckpt_every == 0: self.checkpoint()
 
+# %% ../nbs/03_custom_loop.ipynb #55504af7
+@patch
+def check_signal(self:Loop):
+    "Between optimizer steps: if a stop signal is pending (on any process), checkpoint, say so, raise `Preempted`."
+    if self.signals is None: return
+    sig = self.signals.requested
+    if self.rt.reduce_mean(float(sig is not None)) <= 0: return  # every process takes the same decision
+    if self.rt.num_processes > 1: sig = next(s for s in self.rt.gather_objects(sig) if s)  # one name, on every process
+    if self.saved_at != (self.step, self.epoch, self.batch): self.checkpoint()
+    self.bar.close()
+    self.rt.print(f"stopped by {sig} after step {self.step} of {self.total}; checkpoint written to {self.last_ckpt}")
+    raise Preempted(sig, self.step, self.last_ckpt)
+
 # %% ../nbs/03_custom_loop.ipynb #c2a8a4cf
 @patch
 def one_epoch(self:Loop):
@@ -505,6 +577,7 @@ def one_epoch(self:Loop):
         self.opt_step()
         self.after_step()
         if self.step >= self.total: break
+        self.check_signal()  # a SIGTERM/SIGINT: checkpoint and stop here
     if self.step < self.total or self.batch >= self.n_batches: self.epoch, self.batch = self.epoch + 1, 0
     if self.eval_dl is not None: self.run_eval(self.epoch + self.batch / max(1, self.n_batches))
     if self.last_ckpt is not None: self.checkpoint()
@@ -522,10 +595,11 @@ def fit(self:Loop) -> History:
     if self.rt.is_main: self.hist.report_to(self.reporters)  # every record from here on goes to them too
     self.bar = tqdm(total=self.total, initial=self.step, disable=not (self.progress and self.rt.is_main), desc='train')
     try:
-        if self.eval_first and not resumed: self.run_eval(0.0)
-        self.model.train()
-        while self.epoch < self.n_epochs and self.step < self.total and not self.stop: self.one_epoch()
-    finally: self.bar.close(); self.hist.close_reporters()
+        with StopSignals() if self.last_ckpt is not None else nullcontext() as self.signals:  # see `check_signal`
+            if self.eval_first and not resumed: self.run_eval(0.0)
+            self.model.train()
+            while self.epoch < self.n_epochs and self.step < self.total and not self.stop: self.one_epoch()
+    finally: self.bar.close(); self.hist.close_reporters(); self.signals = None
     if self.best_state is not None: self.rt.unwrap(self.model).load_state_dict(self.best_state)
     return self.hist
 

@@ -5,7 +5,7 @@
 # %% ../nbs/06a_tasks.ipynb #dd2da854
 from __future__ import annotations
 import csv, io, json, sys, itertools
-from contextlib import nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 import numpy as np
 from scipy.special import softmax
@@ -140,7 +140,7 @@ def logits_of(model, # a sequence-classification model (eval mode)
               texts_a:list, # the texts (first texts of pairs)
               texts_b:list=None, # the second texts of pairs
               batch_size:int=64, # rows per forward pass
-              runtime=None, # a `Runtime` (device + precision); default `Runtime()`
+              runtime=None, # a `Runtime` (device + precision; several processes share the batches); default `Runtime()`
               max_length:int=None, # tokens per text (or window); default the model's limit (`model_limit`)
               stride:int=None, # None: truncate; a number: overlapping windows sharing `stride` tokens, combined per row
               aggregate:str='mean', # how a row's window logits combine: 'mean' or 'max' (chapter 01c)
@@ -154,11 +154,13 @@ def logits_of(model, # a sequence-classification model (eval mode)
     order = np.argsort([-len(x) for x in enc['input_ids']], kind='stable')  # longest first: a memory error shows at once
     out = np.empty((len(order), model.config.num_labels), dtype=np.float32)
     pad_id, left = tokenizer.pad_token_id or 0, tokenizer.padding_side == 'left'
+    mine = {}  # this process's batches, by their start: the same batches one process would run
     with torch.inference_mode(), rt.autocast():
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
-            batch = {k: v.to(rt.device) for k, v in _pad(enc, idx, pad_id, left).items()}
-            out[idx] = model(**batch).logits.float().cpu().numpy()
+        for i in range(rt.process_index * batch_size, len(order), rt.num_processes * batch_size):
+            batch = {k: v.to(rt.device) for k, v in _pad(enc, order[i:i + batch_size], pad_id, left).items()}
+            mine[i] = model(**batch).logits.float().cpu().numpy()
+    for part in rt.gather_objects(mine):
+        for i, v in part.items(): out[order[i:i + batch_size]] = v
     return out if stride is None else aggregate_windows(out, doc, aggregate)[1]
 
 # %% ../nbs/06a_tasks.ipynb #3d781d78
@@ -244,7 +246,6 @@ class _ParquetWriter:
     def close(self):
         if self.w is not None: self.w.close()
 
-from contextlib import contextmanager
 @contextmanager
 def _sink(output):
     "A writer of record lists to `output` ('-': csv on stdout); a file appears only when everything is written (atomic)."
@@ -274,6 +275,20 @@ def reading(model, # a trained model (its `ftnb_windows` say how it was trained 
     if bad := set(windows or {}) - set(w): raise ValueError(f"windows has unknown key(s) {sorted(bad)}: use {sorted(w)}")
     return {**w, **(windows or {})}
 
+# %% ../nbs/06a_tasks.ipynb #a8351cad
+@contextmanager
+def _main_sink(output, # what `_sink` takes
+               rt, # the runtime: only its main process writes
+              ):
+    "`_sink(output)` on the main process, a writer that drops rows on the others; an error opening it is raised on all."
+    with ExitStack() as stack:
+        err, write = None, (lambda rows: None)
+        if rt.is_main:
+            try: write = stack.enter_context(_sink(output))
+            except (ValueError, OSError) as e: err = e
+        if (err := rt.broadcast(err)) is not None: raise err
+        yield write
+
 # %% ../nbs/06a_tasks.ipynb #dd5c0c50
 def _chunk_predictions(model, tok, chunk, cols, where, start, batch_size, rt, windows:dict):
     "The rows of `chunk` with the prediction columns added (input columns first, in order)."
@@ -292,13 +307,14 @@ def predict(model_dir, # a trained model folder (`ftnb train`'s --output-dir), o
             chunk_size:int=4096, # rows read, predicted and written at a time (memory stays flat)
             precision:str=None, # 'fp32', 'bf16' or 'fp16'; default `pick_precision` for the device
             device=None, # default `get_device()`
+            runtime=None, # a `Runtime` instead of `precision` and `device`: an `AccelerateRuntime` shares the work among processes
             windows:dict=None, # how texts are cut: `max_length`, `stride`, `aggregate`; default as the model was trained (`reading`)
             progress:bool=True, # a tqdm bar on stderr
            ):
     "The input's rows, in order, with the model's predictions added: a DataFrame, or streamed to `output`."
     from tqdm.auto import tqdm
     model, tok = _model(model_dir)
-    rt = Runtime(device, precision)
+    rt = runtime or Runtime(device, precision)
     model.to(rt.device).eval()
     where, rows, n = (str(data) if isinstance(data, (str, Path)) else 'data'), [], 0
     chunks = read_chunks(data, chunk_size)
@@ -307,8 +323,8 @@ def predict(model_dir, # a trained model folder (`ftnb train`'s --output-dir), o
     cols, w = _text_cols(model, list(first[0]), text_a, text_b, where), reading(model, windows)
     if clash := [c for c in prediction_columns(model, np.zeros((1, model.config.num_labels), np.float32)) if c in first[0]]:
         raise ValueError(f"{where} already has a column {clash[0]!r} that predict adds: rename or drop it first")
-    with (_sink(output) if output is not None else nullcontext(rows.extend)) as write, \
-         tqdm(desc='Predicting', unit=' rows', file=sys.stderr, disable=not progress, leave=False) as bar:
+    with (_main_sink(output, rt) if output is not None else nullcontext(rows.extend)) as write, \
+         tqdm(desc='Predicting', unit=' rows', file=sys.stderr, disable=not (progress and rt.is_main), leave=False) as bar:
         for chunk in itertools.chain([first], chunks):
             write(_chunk_predictions(model, tok, chunk, cols, where, n, batch_size, rt, w))
             n += len(chunk); bar.update(len(chunk))
@@ -416,10 +432,11 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
                   batch_size:int=64, # rows per forward pass
                   precision:str=None, # default `pick_precision`
                   windows:dict=None, # how texts are cut; default as the model was trained (`reading`)
+                  runtime=None, # a `Runtime` instead of `precision`; under a launch the processes share the batches, the main one writes
                  ) -> dict:
     "Metrics of the model on a labelled file, its confusion matrix, the most confidently wrong rows, and the logits and labels."
     model, tok = _model(model_dir)
-    rt = Runtime(None, precision); model.to(rt.device).eval()
+    rt = runtime or Runtime(None, precision); model.to(rt.device).eval()
     where = str(data) if isinstance(data, (str, Path)) else 'data'
     recs = [r for c in read_chunks(data) for r in c]
     if not recs: raise ValueError(f"{where} holds no rows to evaluate")
@@ -439,7 +456,7 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
                            **{k: v[j] for k, v in pred.items() if not k.startswith('prob_')}, 'confidence': float(conf[j])}
                           for j, i in enumerate(rows)])
     out = dict(metrics=metrics, confusion=cm, wrong=wrong, files=[], logits=lg, labels=y)
-    if output_dir is not None:
+    if output_dir is not None and rt.is_main:
         d = Path(output_dir); d.mkdir(parents=True, exist_ok=True)
         with atomic_file(d/'metrics.json') as f: json.dump(metrics, f, indent=1)
         with atomic_file(d/'wrong.csv') as f: wrong.to_csv(f, index=False)

@@ -4,7 +4,8 @@
 
 # %% ../nbs/06b_tune.ipynb #50f298f0
 from __future__ import annotations
-import json, math, os, time
+import json, math, os, socket, time, warnings
+from contextlib import nullcontext
 from pathlib import Path
 import numpy as np
 import optuna
@@ -12,11 +13,13 @@ from .core import *
 from .models import load_classifier
 from .lora import with_lora, lora_spec, write_lora_info, LORA_LR
 from .curves import diagnose, plot_curves
+from .loop import Preempted, StopSignals
 
 # %% auto #0
-__all__ = ['RANGES', 'PRUNERS', 'search_space', 'check_dim', 'default_space', 'suggest', 'prune_reason', 'TrialMonitor',
-           'tune_data', 'run_trial', 'log_trial', 'read_trials', 'save_run', 'open_study', 'objective', 'tune',
-           'trials_table', 'plot_search', 'tune_run', 'summary', 'compare_pruners']
+__all__ = ['RANGES', 'PRUNERS', 'HEARTBEAT', 'search_space', 'check_dim', 'default_space', 'suggest', 'prune_reason',
+           'TrialMonitor', 'tune_data', 'run_trial', 'log_trial', 'read_trials', 'save_run', 'study_storage',
+           'open_study', 'save_if_best', 'objective', 'halt_on', 'tune', 'trials_table', 'plot_search', 'tune_run',
+           'summary', 'compare_pruners']
 
 # %% ../nbs/06b_tune.ipynb #e20b2ab8
 RANGES = ('lr', 'warmup', 'weight_decay', 'epochs')  # searched in [low, high]; the others are lists of choices
@@ -173,6 +176,7 @@ def save_run(model, # the trained model (a `PeftModel` under LoRA: the adapter i
              history, # saved as history.json and plotted as curves.png
              folder, # the folder to (re)write, atomically
              title:str='', # the plot's title
+             info:dict=None, # saved as ftnb_trial.json (the search's best: which trial, its value)
             ) -> Path:
     "Save a run like `ftnb train`: model (or LoRA adapter), tokenizer, history.json and curves.png."
     import matplotlib.pyplot as plt
@@ -183,32 +187,82 @@ def save_run(model, # the trained model (a `PeftModel` under LoRA: the adapter i
         tokenizer.save_pretrained(tmp)
         History(history).to_json(tmp/'history.json')
         fig = plot_curves(History(history), title=title); fig.savefig(tmp/'curves.png', dpi=100); plt.close(fig)
+        if info is not None: (tmp/'ftnb_trial.json').write_text(json.dumps(info))
     return Path(folder)
+
+# %% ../nbs/06b_tune.ipynb #8cb1c923
+HEARTBEAT = dict(interval=10, grace=60)  # seconds: a worker silent for `grace` s is dead; its trial is failed and retried
+
+def _unusable(url, e) -> ValueError:
+    return ValueError(f"storage {url}: cannot open it ({' '.join(str(e).split())[:150]}): check the URL and that the database "
+                      "server is running (PostgreSQL needs `pip install 'ftnb[postgres]'`)")
+
+def study_storage(folder, # the search's output folder: `folder/study.db` when `url` is None
+                  url:str=None, # a database shared by workers: sqlite:///PATH.db (one machine), postgresql://USER@HOST/DB
+                 ):
+    "The Optuna storage of a search: `folder/study.db` for one worker, else an `RDBStorage` on `url` with heartbeats."
+    if url is None: return f"sqlite:///{Path(folder)/'study.db'}"
+    if not str(url).startswith(('sqlite:///', 'postgresql', 'mysql')):
+        raise ValueError(f"storage {url!r} is not a database URL: use sqlite:///PATH.db (workers on one machine) or "
+                         "postgresql://USER@HOST/DB (workers on several)")
+    url = 'postgresql+psycopg://' + url[len('postgresql://'):] if url.startswith('postgresql://') else url  # psycopg 3
+    kw = {'connect_args': {'timeout': 60}} if url.startswith('sqlite') else {}  # workers wait for SQLite's lock
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+        for attempt in range(4):  # workers started together race to create the tables: the losers try again
+            try: return optuna.storages.RDBStorage(url, engine_kwargs=kw, heartbeat_interval=HEARTBEAT['interval'],
+                                                   grace_period=HEARTBEAT['grace'], heartbeat_stale_trial_callback=retry)
+            except (IntegrityError, ProgrammingError): time.sleep(0.5 + attempt)
+            except OperationalError as e:  # SQLite: 'table ... already exists', 'database is locked'; else a bad URL or server
+                if not any(w in str(e) for w in ('already exists', 'locked')) or attempt == 3: raise _unusable(url, e) from None
+                time.sleep(0.5 + attempt)
+            except Exception as e:
+                raise _unusable(url, e) from None
+    raise ValueError(f"storage {url}: its tables could not be created: start one worker first, then the others")
 
 # %% ../nbs/06b_tune.ipynb #d87790cb
 def open_study(folder, # the search's output folder (created)
                settings:dict, # what must match to resume: pruner, lora, space, seed, ...
                median_startup:int=2, # MedianPruner: trials that complete before it prunes
+               storage:str=None, # a database URL shared by several workers (`study_storage`); None: `folder/study.db`
               ) -> optuna.Study:
-    "Create the study in `folder/study.db`, or load it to resume (re-queueing a trial that a kill left running)."
+    "Create the study, or load it to resume or to join other workers (re-queueing a trial that a kill left running)."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    storage, key = f"sqlite:///{folder/'study.db'}", json.dumps(settings, sort_keys=True, default=str)
-    old = optuna.get_all_study_names(storage) if (folder/'study.db').exists() else []
-    n_old = len(optuna.load_study(study_name='ftnb-tune', storage=storage).trials) if 'ftnb-tune' in old else 0
+    st, key = study_storage(folder, storage), json.dumps(settings, sort_keys=True, default=str)
+    old = optuna.get_all_study_names(st) if storage or (folder/'study.db').exists() else []
+    n_old = len(optuna.load_study(study_name='ftnb-tune', storage=st).trials) if 'ftnb-tune' in old else 0
     pruner = optuna.pruners.MedianPruner(n_startup_trials=median_startup) if settings['pruner'] == 'median' else optuna.pruners.NopPruner()
-    study = optuna.create_study(study_name='ftnb-tune', storage=storage, load_if_exists=True, direction='maximize', pruner=pruner,
-                                sampler=optuna.samplers.TPESampler(seed=settings['seed'] + n_old))  # a resumed run does not redraw the first samples
-    if n_old and study.user_attrs.get('settings') != key:
-        raise ValueError(f"{folder} holds a search with other settings ({study.user_attrs.get('settings')}): use another output folder")
+    sampler = (optuna.samplers.TPESampler(seed=settings['seed'] + n_old) if storage is None  # resumed: not the first samples again
+               else optuna.samplers.TPESampler(seed=(settings['seed'] + os.getpid()) % 2**31, constant_liar=True))
+    study = optuna.create_study(study_name='ftnb-tune', storage=st, load_if_exists=True, direction='maximize', pruner=pruner, sampler=sampler)
+    if study.user_attrs.get('settings', key) != key:
+        raise ValueError(f"{storage or folder} holds a search with other settings ({study.user_attrs.get('settings')}): "
+                         "use another output folder or storage")
     study.set_user_attr('settings', key)
-    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)) if storage is None else []:
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
         study.enqueue_trial(t.params)
     return study
 
+# %% ../nbs/06b_tune.ipynb #ae8fefd4
+def save_if_best(folder, # the search's output folder
+                 value:float, # the finished trial's validation metric (higher is better)
+                 save, # `save(info)` writes `folder/best` with `info` (its `ftnb_trial.json`)
+                 trial:int, # the trial's number
+                ) -> bool:
+    "Call `save` when `value` beats the model in `folder/best` (or there is none), under a lock; True when it saved."
+    from filelock import FileLock
+    with FileLock(Path(folder)/'.best.lock'):
+        f = Path(folder)/'best'/'ftnb_trial.json'
+        if f.is_file() and value <= json.loads(f.read_text())['value']: return False
+        save({'trial': trial, 'value': value}); return True
+
 # %% ../nbs/06b_tune.ipynb #2d941c37
 def _row(trial, params, verdict, value, secs, pruned_at, state) -> dict:
-    return dict(trial=trial.number, state=state, params=params, verdict=verdict, value=value, seconds=round(secs, 2), pruned_at=pruned_at)
+    return dict(trial=trial.number, state=state, params=params, verdict=verdict, value=value, seconds=round(secs, 2), pruned_at=pruned_at,
+                worker=trial.user_attrs.get('worker'))
 
 def objective(folder, # the search's output folder
               data:dict, # from `tune_data`
@@ -221,14 +275,18 @@ def objective(folder, # the search's output folder
               **run_kw, # passed to `run_trial`: seed, evals_per_epoch, precision
              ):
     "The Optuna objective of a search in `folder`: run a trial, record it, save the best model; `run_kw` go to `run_trial`."
-    folder = Path(folder)
+    folder, extra = Path(folder), run_kw.pop('callbacks', ())  # more loop callbacks for every trial (`tune`'s signal check)
     make_reporters(report_to, folder/'runs')  # a bad option fails now, not in the first trial
     def f(trial):
         params, t0 = suggest(trial, space, lora_spec(lora) is not None), time.perf_counter()
+        trial.set_user_attr('worker', f'{socket.gethostname()}:{os.getpid()}')  # who ran it, in a shared search
         mon = TrialMonitor(trial, pruner, metric, grace=grace, num_labels=len(data['names']))
         model, hist = None, History()
         reporters = make_reporters(report_to, folder/'runs'/f'trial-{trial.number:03d}')
-        try: model, hist = run_trial(params, data, lora, callbacks=[mon], report_to=reporters, **run_kw)
+        try: model, hist = run_trial(params, data, lora, callbacks=[mon, *extra], report_to=reporters, **run_kw)
+        except Preempted:  # SIGTERM or Ctrl-C: the trial is failed by Optuna, and its parameters are queued for the resumed search
+            trial.set_user_attr('verdict', 'preempted'); trial.study.enqueue_trial(params)
+            raise
         except optuna.TrialPruned:
             trial.set_user_attr('verdict', mon.verdict); trial.set_user_attr('pruned_at', mon.pruned_at)
             log_trial(folder, _row(trial, params, mon.verdict, None, time.perf_counter() - t0, mon.pruned_at, 'pruned'))
@@ -240,8 +298,8 @@ def objective(folder, # the search's output folder
         finally: _keep_history(folder, trial, mon, hist)
         value, verdict = float(hist.eval[-1][metric]), diagnose(hist, metric).kind
         trial.set_user_attr('verdict', verdict); trial.set_user_attr('seconds', time.perf_counter() - t0)
-        done = [t.value for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
-        if not done or value > max(done): save_run(model, data['tokenizer'], hist, folder/'best', f"best: trial {trial.number}")
+        save_if_best(folder, value, lambda info: save_run(model, data['tokenizer'], hist, folder/'best', f"best: trial {trial.number}", info),
+                     trial.number)
         log_trial(folder, _row(trial, params, verdict, value, time.perf_counter() - t0, None, 'complete'))
         return value
     return f
@@ -253,6 +311,14 @@ def _keep_history(folder, trial, mon, hist):
     d = Path(folder)/'trials'/f'{trial.number:03d}'; d.mkdir(parents=True, exist_ok=True)
     h.to_json(d/'history.json')
 
+# %% ../nbs/06b_tune.ipynb #8c41b02b
+def halt_on(stop:StopSignals, # chapter 03's signal catcher, installed around the search
+           ):
+    "A loop callback that raises `Preempted` after the optimizer step during which `stop` caught a signal."
+    def cb(step:int, history):
+        if stop.requested: raise Preempted(stop.requested, step)
+    return cb
+
 # %% ../nbs/06b_tune.ipynb #9770ed72
 def tune(data:dict, # from `tune_data`
          output_dir, # the search's folder: study.db, trials.jsonl, trials/, best/
@@ -263,9 +329,10 @@ def tune(data:dict, # from `tune_data`
          seed:int=42, # seeds the sampler and every trial
          budget_s:float=None, # stop starting trials after this many seconds
          grace:float=1.0, # `prune_reason`'s grace period in epochs
+         storage:str=None, # a database URL that several workers share (`study_storage`); None: `output_dir/study.db`
          **run_kw, # to `objective`/`run_trial`: evals_per_epoch, precision, report_to ('tensorboard': `runs/trial-NNN`)
         ) -> optuna.Study:
-    "Run (or resume) an Optuna search over `space`, each trial an ftnb run, pruned by `pruner`; return the study."
+    "Run (or resume, or join) an Optuna search over `space`, each trial an ftnb run, pruned by `pruner`; return the study."
     if pruner not in PRUNERS: raise ValueError(f"pruner must be one of {PRUNERS}, got {pruner!r}")
     if not isinstance(n_trials, int) or n_trials < 1: raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials!r}")
     spec = lora_spec(lora)
@@ -274,12 +341,15 @@ def tune(data:dict, # from `tune_data`
     settings = dict(pruner=pruner, lora=spec.__dict__ if spec else None, space=space, seed=seed, checkpoint=str(data['checkpoint']),
                     data=data.get('about'))
     make_reporters(run_kw.get('report_to'), Path(output_dir)/'runs')  # a bad report_to fails before the study opens
-    study = open_study(output_dir, settings)
+    study = open_study(output_dir, settings, storage=storage)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     left = n_trials - len(study.get_trials(deepcopy=False, states=finished))
     if left > 0:
-        f = objective(output_dir, data, space, pruner, spec.__dict__ if spec else None, grace=grace, seed=seed, **run_kw)
-        study.optimize(f, n_trials=left, timeout=budget_s, catch=())
+        with StopSignals() as stop:  # SIGTERM/SIGINT: the running trial stops after its step, queued again (`Preempted`)
+            f = objective(output_dir, data, space, pruner, spec.__dict__ if spec else None, grace=grace, seed=seed,
+                          callbacks=[halt_on(stop)], **run_kw)
+            enough = optuna.study.MaxTrialsCallback(n_trials, states=finished)  # counted over all the workers of a shared study
+            study.optimize(f, n_trials=left, timeout=budget_s, catch=(), callbacks=[enough])
     return study
 
 # %% ../nbs/06b_tune.ipynb #caeca25e
@@ -325,16 +395,17 @@ def tune_run(data=None, # what `load_pairs` takes; None: the default pair task
              budget_s:float=None, # stop starting trials after this many seconds
              max_train:int=None, max_eval:int=None, # use only the first N train / validation pairs
              space:dict=None, # from `search_space`; default `default_space(lora)`, 1 to 3 epochs (smoke profile: 1 to 2)
+             storage:str=None, # a database URL shared by several workers (`study_storage`); they may share `output_dir` too
              **run_kw, # to `tune`: evals_per_epoch, precision, report_to ('tensorboard': `output_dir/runs/trial-NNN`)
             ) -> dict:
-    "Run or resume a search in `output_dir` under its run lock; write search.png; return a summary dict."
+    "Run, resume or join a search in `output_dir` (under its run lock when alone); write search.png; return a summary dict."
     n_trials = n_trials or by_profile(20, 3)
     space = space or default_space(bool(lora), epochs=by_profile((1, 3), (1, 2)))
     if pruner not in PRUNERS: raise ValueError(f"pruner must be one of {PRUNERS}, got {pruner!r}")
     out, t0 = Path(output_dir), time.perf_counter()
-    with run_lock(out):
+    with run_lock(out) if storage is None else nullcontext():  # workers of a shared study share the folder
         data_ = tune_data(data, checkpoint, max_train, max_eval, seed)
-        study = tune(data_, out, n_trials, pruner, space, lora or None, seed, budget_s, **run_kw)
+        study = tune(data_, out, n_trials, pruner, space, lora or None, seed, budget_s, storage=storage, **run_kw)
         fig = plot_search(out, title=f"{pruner} pruning{', LoRA' if lora else ''}")
         with atomic_file(out/'search.png', 'wb') as f: fig.savefig(f, format='png', dpi=100)
     return summary(study, out, time.perf_counter() - t0)

@@ -77,3 +77,30 @@ def test_search_resumes_after_kill(tmp_path):
     assert (out/'best'/'config.json').is_file() and (out/'best'/'history.json').is_file() and (out/'search.png').is_file()
     best = max(rows, key=lambda r: r['value'])
     assert json.loads((out/'best'/'history.json').read_text())[-1]['accuracy'] == best['value']
+
+def test_sigterm_stops_search_and_it_resumes(tmp_path):
+    "SIGTERM inside a trial: exit 75 and the resume line; the trial is failed and queued; the same command finishes it."
+    import optuna
+    out = tmp_path/'search'
+    cmd = [str(Path(sys.executable).parent/'ftnb'), 'tune', '--smoke', '--trials', '4', '--pruner', 'none', '--max-train', '96',
+           '--max-eval', '32', '--output-dir', str(out)]
+    p = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while len(read_trials(out)) < 1 and p.poll() is None and time.time() - t0 < 300: time.sleep(0.05)
+    time.sleep(0.3)  # inside the next trial
+    assert p.poll() is None, 'the search finished before the signal: ' + p.stderr.read()[-2000:]
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 75, err[-3000:]
+    assert f"ftnb tune: stopped by SIGTERM; resume with: ftnb tune --smoke --trials 4" in err, err[-2000:]
+    st = optuna.load_study(study_name='ftnb-tune', storage=f"sqlite:///{out/'study.db'}")
+    failed = [t for t in st.trials if t.state.name == 'FAIL']
+    assert len(failed) == 1 and failed[0].user_attrs['verdict'] == 'preempted', [(t.state.name, t.user_attrs) for t in st.trials]
+    queued = [t for t in st.trials if t.state.name == 'WAITING']
+    assert len(queued) == 1 and queued[0].system_attrs['fixed_params'] == failed[0].params  # queued: its parameters fixed
+    r = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    st = optuna.load_study(study_name='ftnb-tune', storage=f"sqlite:///{out/'study.db'}")
+    again = st.trials[queued[0].number]
+    assert again.state.name == 'COMPLETE' and again.params == failed[0].params  # the interrupted parameters ran again, first
+    assert sum(t.state.name in ('COMPLETE', 'PRUNED') for t in st.trials) == 4
