@@ -1,6 +1,7 @@
 """What every bench script shares: the full-profile, offline, quiet set-up; the machine facts each result records;
 timing; and writing results. Import it before ftnb: `from common import *` (bench/ is the script's folder)."""
 import os, json, time, platform, statistics
+from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -59,3 +60,17 @@ def embedded_task():
     from ftnb.data import load_pairs
     ck = embedded_checkpoint()
     return ck, AutoTokenizer.from_pretrained(ck), load_pairs()
+
+def model_dir(tmp:Path, smoke:bool=False) -> Path:
+    "A saved 3-class classifier folder (embedded MiniLM, or the smoke checkpoint; a fresh, seeded head), as `ftnb train` writes one."
+    from transformers import AutoTokenizer
+    from ftnb.core import default_checkpoint, set_seed, temp_env
+    from ftnb.models import load_classifier
+    with temp_env(FTNB_SMOKE='1') if smoke else nullcontext():
+        ck = default_checkpoint('cls')
+        set_seed(0)
+        m = load_classifier(ck, ['negative', 'neutral', 'positive'])
+    m.config.ftnb_text_columns = ['text', None]
+    d = tmp/('smoke-model' if smoke else 'model')
+    m.save_pretrained(d); AutoTokenizer.from_pretrained(ck).save_pretrained(d)
+    return d

@@ -35,16 +35,6 @@ def timed(cmd:list, e:dict) -> float:
     if r.returncode: raise RuntimeError(f"{' '.join(cmd[:6])} ... failed: {r.stderr[-2000:]}")
     return time.perf_counter() - t0
 
-def model_dir(tmp:Path) -> Path:
-    "A saved 3-class classifier on the embedded MiniLM (fresh, seeded head), as `ftnb train` writes one."
-    from transformers import AutoTokenizer
-    from ftnb.core import default_checkpoint, set_seed
-    from ftnb.models import load_classifier
-    ck = default_checkpoint('cls'); set_seed(0)
-    m = load_classifier(ck, ['negative', 'neutral', 'positive']); m.config.ftnb_text_columns = ['text', None]
-    m.save_pretrained(tmp/'model'); AutoTokenizer.from_pretrained(ck).save_pretrained(tmp/'model')
-    return tmp/'model'
-
 def predict_arms(rows:int, repeats:int, tmp:Path) -> dict:
     "Seconds of `ftnb predict` on `rows` snippets per arm, and whether every arm wrote the same predictions."
     import pandas as pd

@@ -7,24 +7,9 @@ trained folder; speed does not depend on the weights) on the embedded Rotten Tom
 runs use the smoke profile's tiny checkpoint (the same streaming code, so that 100,000 rows take a minute, not
 an hour on two cores), each size in its own process (`resource.getrusage(...).ru_maxrss`).
 Writes bench/results/predict.json. Targets: >= 2x the pipeline's rows/s; peak RSS(100k) <= 1.5 x RSS(1k)."""
-import argparse, csv, json, os, subprocess, sys, tempfile, time
-from contextlib import nullcontext
+import argparse, csv, json, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import *
-
-def _model_dir(tmp:Path, smoke:bool=False) -> Path:
-    "A saved 3-class classifier folder (embedded MiniLM, or the smoke checkpoint), like `ftnb train` writes."
-    from transformers import AutoTokenizer
-    from ftnb.core import default_checkpoint, set_seed, temp_env
-    from ftnb.models import load_classifier
-    with temp_env(FTNB_SMOKE='1') if smoke else nullcontext():
-        ck = default_checkpoint('cls')
-        set_seed(0)
-        m = load_classifier(ck, ['negative', 'neutral', 'positive'])
-    m.config.ftnb_text_columns = ['text', None]
-    d = tmp/('smoke-model' if smoke else 'model')
-    m.save_pretrained(d); AutoTokenizer.from_pretrained(ck).save_pretrained(d)
-    return d
 
 def _write_csv(path:Path, texts:list, n:int) -> Path:
     with open(path, 'w', newline='') as f:
@@ -38,12 +23,12 @@ def peak_rss_mib() -> float:
     line = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM:'))
     return int(line.split()[1]) / 1024
 
-def rss_child(model_dir, data, out):
+def rss_child(folder, data, out):
     "In a fresh process: stream `data` through `predict` into `out`; print peak RSS (MiB) and the time."
     full_profile()
     from ftnb.tasks import predict
     t0 = time.perf_counter()
-    predict(model_dir, data, out, progress=False)
+    predict(folder, data, out, progress=False)
     print(json.dumps({'seconds': time.perf_counter() - t0, 'max_rss_mib': peak_rss_mib()}))
 
 def padded_tokens(tok, texts:list, batch_size:int, sort:bool) -> int:
@@ -52,14 +37,14 @@ def padded_tokens(tok, texts:list, batch_size:int, sort:bool) -> int:
     if sort: lens = sorted(lens, reverse=True)
     return sum(len(lens[i:i + batch_size]) * max(lens[i:i + batch_size]) for i in range(0, len(lens), batch_size))
 
-def speed(model_dir:Path, texts:list, repeats:int=3) -> dict:
+def speed(folder:Path, texts:list, repeats:int=3) -> dict:
     """rows/s of the pipeline (batch 32, fp32) and of `predict` (fp32 and the picked precision), runs interleaved (the
     machine is shared: the best of `repeats` is the least disturbed), and whether they predict the same."""
     import numpy as np
     from transformers import pipeline
     from ftnb.core import pick_precision
     from ftnb.tasks import load_trained, predict
-    model, tok = load_trained(model_dir)
+    model, tok = load_trained(folder)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     clf = pipeline('text-classification', model=model, tokenizer=tok, batch_size=32, top_k=None, device='cpu')
     precs = list(dict.fromkeys(['fp32', pick_precision('cpu')]))
@@ -99,10 +84,10 @@ def main():
     tmp = Path(tempfile.mkdtemp())
     if a.rss_only: res = {k: v for k, v in json.loads((RESULTS/'predict.json').read_text()).items() if k in ('speed', 'machine')}
     else:
-        model_dir = Path(a.model) if a.model else _model_dir(tmp)
-        res = dict(speed=speed(model_dir, texts[:a.rows]))
+        folder = Path(a.model) if a.model else model_dir(tmp)
+        res = dict(speed=speed(folder, texts[:a.rows]))
         print(json.dumps(res['speed'], indent=1))
-    small = _model_dir(tmp, smoke=True)
+    small = model_dir(tmp, smoke=True)
     rss = {}
     for n in a.rss_rows:
         data = _write_csv(tmp/f'rows{n}.csv', texts, n)

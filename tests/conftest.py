@@ -6,7 +6,7 @@
   (`FTNB_PRECISION` forced), so the bf16 and the fp32 paths are both exercised on every CPU.
 - `run_main`: the `ftnb` command's `main(argv)` in the test's own process (smoke profile, offline), for the many
   cases that need no console script of their own (each one would spend seconds importing)."""
-import functools, json, os, time
+import functools, json, time
 from pathlib import Path
 import pytest
 
@@ -38,14 +38,11 @@ def pytest_sessionfinish(session, exitstatus):
                                                    'precision': picked_precision(), 'tests': _times}, indent=1))
 
 @pytest.fixture
-def run_main(capsys, monkeypatch):
-    "`run_main(*argv)` -> `(exit code, stdout, stderr)` of `ftnb.cli.main(argv)` run here, smoke profile, offline."
-    from ftnb.cli import main
-    for k, v in {'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}.items(): monkeypatch.setenv(k, v)
+def run_main(monkeypatch):
+    "`run_main(*argv)` -> `(exit code, stdout, stderr)` of `ftnb.cli.main(argv)` run here, smoke profile, offline (`helpers.here`)."
+    from helpers import SMOKE, here
+    for k, v in SMOKE.items(): monkeypatch.setenv(k, v)  # for the rest of the test too (e.g. a pipeline on its output)
     def run(*argv):
-        capsys.readouterr()
-        try: rc = main([str(a) for a in argv])
-        except SystemExit as e: rc = e.code
-        out = capsys.readouterr()
-        return rc, out.out, out.err
+        r = here(*argv)
+        return r.returncode, r.stdout, r.stderr
     return run

@@ -1,20 +1,11 @@
 """The `ftnb` console script: help, one-line usage errors with exit code 2, a smoke training run, one run per
 output folder (a second run is refused; a run killed with `kill -9` resumes), bad input from a user's file."""
-import json, os, signal, subprocess, sys, time
+import json, os, signal, time
 from pathlib import Path
 import pytest
+from helpers import ftnb, start, here, one_line_error
 
-FTNB = str(Path(sys.executable).parent/'ftnb')
-ENV = {**os.environ, 'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
 OUTPUTS = {'config.json', 'model.safetensors', 'tokenizer.json', 'history.json', 'curves.png'}
-
-def ftnb(*args, timeout=600):
-    "Run the installed console script, as a user does."
-    return subprocess.run([FTNB, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=timeout)
-
-def start(*args):
-    "Start the console script in the background."
-    return subprocess.Popen([FTNB, *map(str, args)], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 def wait_for(path, proc, timeout=120):
     "Wait until `path` exists (while `proc` runs); True if it does."
@@ -22,24 +13,18 @@ def wait_for(path, proc, timeout=120):
     while not Path(path).exists() and proc.poll() is None and time.time() - t0 < timeout: time.sleep(0.02)
     return Path(path).exists()
 
-def one_line_error(r):
-    "The stderr of a failed run: exactly one line, no traceback."
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and len(lines) == 1 and 'Traceback' not in r.stderr, (r.returncode, r.stderr[-2000:])
-    return lines[0]
-
 def test_help_and_usage_error_from_the_console_script():
     r = ftnb('train', '--help')
     assert r.returncode == 0 and '--output-dir' in r.stdout and '--max-train' in r.stdout and '--group-by-length' in r.stdout
     help_text = ' '.join(r.stdout.split())
     assert 'FTNB_PRECISION' in help_text and 'on a CPU' not in help_text  # true on every CPU
-    r = ftnb('train', '--epoch', '2')  # abbreviations are refused: a typo must not start a 3-epoch run
+    r = here('train', '--epoch', '2')  # abbreviations are refused: a typo must not start a 3-epoch run (in this process)
     assert r.returncode == 2 and r.stderr.strip().splitlines() == ["ftnb: error: unrecognized arguments: --epoch 2 (see `ftnb --help`)"]
 
 def test_adapt_help_shows_adapts_own_defaults():
     import inspect
     from ftnb.mlm import adapt
-    r = ftnb('adapt', '--help')
+    r = here('adapt', '--help')  # in this process: the console script's help is tested above
     text, sig = ' '.join(r.stdout.split()), inspect.signature(adapt).parameters
     assert r.returncode == 0 and '--resume' in text
     for name in ['epochs', 'lr', 'batch_size', 'seed']: assert f"(default: {sig[name].default})" in text, name
@@ -64,13 +49,13 @@ def test_bad_paths(tmp_path, run_main):
     assert rc == 2 and 'sentence1' in err and len(err.strip().splitlines()) == 1, err
 
 def test_output_dir_that_cannot_be_created():
-    line = one_line_error(ftnb('train', '--smoke', '--output-dir', '/proc/nope'))
+    line = one_line_error(here('train', '--smoke', '--output-dir', '/proc/nope'))
     assert 'cannot create the output folder /proc/nope' in line
 
 def test_label_column_mixing_numbers_and_words(tmp_path):
     rows = ''.join(f'first {i},second {i},{l}\n' for i, l in enumerate([1, 'maybe', 0, 1, 0, 1, 0, 1]))
     (tmp_path/'mixed.csv').write_text('sentence1,sentence2,label\n' + rows)
-    line = one_line_error(ftnb('train', '--smoke', '--data', tmp_path/'mixed.csv', '--output-dir', tmp_path/'o'))
+    line = one_line_error(here('train', '--smoke', '--data', tmp_path/'mixed.csv', '--output-dir', tmp_path/'o'))
     assert "'label'" in line and 'maybe' in line
 
 def test_train_smoke(tmp_path):
@@ -85,10 +70,11 @@ def test_train_smoke(tmp_path):
     assert json.loads((out/'config.json').read_text())['pooling'] == 'pair'  # --pooling auto: pairs on a mean-pooled encoder
 
 def test_same_seed_same_run(tmp_path):
-    "Two runs with one --seed train the same model: the new head's init is seeded too, not only the data order."
+    """Two runs with one --seed train the same model: the new head's init is seeded too, not only the data order (both in this
+    process, one after the other: nothing left over from the first may change the second)."""
     from killrun import same_weights, without_seconds
     args = ['train', '--smoke', '--epochs', '1', '--max-train', '32', '--seed', '7']
-    for d in ('a', 'b'): assert (r := ftnb(*args, '--output-dir', tmp_path/d)).returncode == 0, r.stderr[-2000:]
+    for d in ('a', 'b'): assert (r := here(*args, '--output-dir', tmp_path/d)).returncode == 0, r.stderr[-2000:]
     assert same_weights(tmp_path/'a'/'model.safetensors', tmp_path/'b'/'model.safetensors')
     hist = [without_seconds(json.loads((tmp_path/d/'history.json').read_text())) for d in ('a', 'b')]
     assert hist[0] == hist[1]
@@ -99,11 +85,11 @@ def test_train_head_choice(tmp_path):
     (tmp_path/'single.csv').write_text('text,label\n' + rows)
     runs = {'mean': ['--pooling', 'mean'], 'single': ['--data', tmp_path/'single.csv']}
     for d, extra in runs.items():
-        r = ftnb('train', '--smoke', *extra, '--epochs', '1', '--max-train', '32', '--output-dir', tmp_path/d)
+        r = here('train', '--smoke', *extra, '--epochs', '1', '--max-train', '32', '--output-dir', tmp_path/d)
         assert r.returncode == 0, r.stderr[-2000:]
     cfgs = [json.loads((tmp_path/d/'config.json').read_text()) for d in runs]
     assert [(c['pooling'], c['model_type']) for c in cfgs] == [('mean', 'ftnb-mean-pooling')] * 2
-    assert 'no source was given' in one_line_error(ftnb('train', '--smoke', '--text-b', 'none', '--output-dir', tmp_path/'x'))
+    assert 'no source was given' in one_line_error(here('train', '--smoke', '--text-b', 'none', '--output-dir', tmp_path/'x'))
 
 def test_second_run_into_the_same_folder_is_refused(tmp_path):
     out, args = tmp_path/'run', ['train', '--smoke', '--epochs', '1', '--max-train', '32']

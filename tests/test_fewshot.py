@@ -5,7 +5,8 @@ import csv, json
 import numpy as np
 from pathlib import Path
 import pytest
-from test_tasks import ftnb, ok, one_line_error, WORDS
+from helpers import ftnb, here, ok
+from test_tasks import WORDS
 
 NAMES = ['negative', 'neutral', 'positive']
 
@@ -35,7 +36,7 @@ def test_few_shot_trains_predicts_and_loads_in_a_pipeline(few):
     assert [h['split'] for h in hist][-1] == 'eval' and any(h['split'] == 'train' for h in hist)  # the contrastive steps, then the scored model
     assert json.loads((d/'run'/'ftnb_run.json').read_text())['recipe']['few_shot_iterations'] == 20
     (d/'new.csv').write_text('text\na great film\nan awful cast\n')
-    p = ok(ftnb('predict', '--model', d/'run', '--data', d/'new.csv', '--output', '-'))
+    p = ok(here('predict', '--model', d/'run', '--data', d/'new.csv', '--output', '-'))
     rows = list(csv.DictReader(p.stdout.splitlines()))
     assert [x['text'] for x in rows] == ['a great film', 'an awful cast'] and all(x['predicted_label'] in NAMES for x in rows)
     out = pipeline('text-classification', model=str(d/'run'), device='cpu')(['a great film', 'an awful cast'])

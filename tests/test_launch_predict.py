@@ -3,25 +3,17 @@
 The two processes share each chunk's batches and the main one writes: the output must be the one-process output —
 the same rows, in the same order, the same labels, probabilities within 1e-5 — and be written once. 101 rows in
 chunks of 40 and batches of 8: neither splits evenly over the processes."""
-import json, os, shutil, subprocess, sys, textwrap
+import json, os, shutil, subprocess, sys
 from pathlib import Path
 import pandas as pd
 import pytest
 from ftnb.accel import free_port
+from helpers import smoke_model
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, 'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false', 'OMP_NUM_THREADS': '1',
        'OMPI_ALLOW_RUN_AS_ROOT': '1', 'OMPI_ALLOW_RUN_AS_ROOT_CONFIRM': '1', 'OMPI_MCA_rmaps_base_oversubscribe': '1'}
 CHILD = "import sys\nfrom ftnb.cli import main\nsys.exit(main(sys.argv[1:]))\n"
-
-def make_model(d:Path):
-    "A smoke-profile classifier (untrained head: predictions are predictions) saved with its tokenizer."
-    from transformers import AutoTokenizer
-    from ftnb.core import default_checkpoint, set_seed, temp_env
-    from ftnb.models import load_classifier
-    with temp_env(FTNB_SMOKE='1', HF_HUB_OFFLINE='1'):
-        ck = default_checkpoint('cls'); set_seed(0)
-        load_classifier(ck, ['negative', 'neutral', 'positive']).save_pretrained(d); AutoTokenizer.from_pretrained(ck).save_pretrained(d)
 
 def launched(args, tmp_path, n=2):
     "Run `ftnb ARGS` in `n` processes under accelerate launch + mpirun."
@@ -33,7 +25,7 @@ def launched(args, tmp_path, n=2):
 @pytest.mark.skipif(shutil.which('mpirun') is None, reason="mpirun not found: Accelerate's multi-CPU launch needs "
                     "OpenMPI (`apt-get install openmpi-bin`, or `make mpi`)")
 def test_two_process_predict_and_evaluate_match_one(tmp_path, run_main):
-    make_model(tmp_path/'model')
+    smoke_model(tmp_path/'model')
     words = 'the plot is thin but the cast is wonderful and the music even better'.split()
     rows = [{'id': i, 'text': ' '.join(words[:1 + (i * 7) % len(words)]) * (1 + i % 3), 'label': ['negative', 'neutral', 'positive'][i % 3]}
             for i in range(101)]

@@ -4,7 +4,7 @@ bit for bit where an uninterrupted run ends (process level, smoke profile)."""
 import json, os, re, shlex, signal, threading, time
 from pathlib import Path
 from killrun import same_weights, without_seconds
-from test_cli import start
+from helpers import start
 
 PREEMPTED = 75
 CASES = {  # one step per example: 256 steps in the training epoch, 64 per adaptation epoch, so a signal lands mid-epoch

@@ -4,46 +4,45 @@ model card, the head's code loading without ftnb), and bad input: exit 2 + one l
 the same csv) so that pytest-xdist runs it beside test_tasks.py."""
 import csv, json, subprocess, sys
 import pytest
-from test_tasks import ftnb, ok, one_line_error, data, runs, TASKS, ENV  # noqa: F401 -- the same csv and one run per task
+from helpers import ftnb, here, ok, one_line_error, ENV
+from test_tasks import data, runs, TASKS  # noqa: F401 -- the same csv and one run per task
 
 def predictions(path):
     return list(csv.DictReader(open(path)))
 
-def here(run_main, *argv) -> str:
+def run(*argv) -> str:
     "`ftnb *argv` in this process (no interpreter start-up: most calls here); its stdout, after checking it succeeded."
-    rc, out, err = run_main(*argv)
-    assert rc == 0, err[-3000:]
-    return out
+    return ok(here(*argv)).stdout
 
 @pytest.mark.parametrize('name', list(TASKS))
-def test_export_then_predict_every_task(name, data, runs, tmp_path, run_main):
+def test_export_then_predict_every_task(name, data, runs, tmp_path):
     q = ['--quantize', 'int8'] if name in ('sentiment', 'tags') else []  # int8 on one classes task and one tags task
     argv = ('export', runs[name], '--output', tmp_path/'x', *q)
-    out = ok(ftnb(*argv)).stdout if name == 'sentiment' else here(run_main, *argv)  # once through the console script
+    out = ok(ftnb(*argv)).stdout if name == 'sentiment' else run(*argv)  # once through the console script
     assert 'against PyTorch on 64 rows' in out and (tmp_path/'x'/'model.onnx').is_file(), out
     info = json.loads((tmp_path/'x'/'config.json').read_text())['ftnb_onnx']
     assert info['check']['fp32']['max_abs_diff'] < 1e-3 and info['quantize'] == (q[1] if q else None)
-    here(run_main, 'predict', '--model', runs[name], '--data', data/'reviews.csv', '--output', tmp_path/'torch.csv', '--precision', 'fp32')
-    here(run_main, 'predict', '--model', tmp_path/'x', '--data', data/'reviews.csv', '--output', tmp_path/'onnx.csv')
+    run('predict', '--model', runs[name], '--data', data/'reviews.csv', '--output', tmp_path/'torch.csv', '--precision', 'fp32')
+    run('predict', '--model', tmp_path/'x', '--data', data/'reviews.csv', '--output', tmp_path/'onnx.csv')
     a, b = predictions(tmp_path/'torch.csv'), predictions(tmp_path/'onnx.csv')
     assert list(a[0]) == list(b[0]) and [r['id'] for r in b] == [f'r{i}' for i in range(60)]  # the same columns, rows in order
     num = [c for c in a[0] if c.startswith('prob_') or c == 'predicted_score']
     worst = max(abs(float(x[c]) - float(y[c])) for x, y in zip(a, b) for c in num)
     assert worst < (0.05 if q else 1e-4), worst
     label = {'sentiment': 'sentiment', 'pair': 'sentiment', 'tags': 'funny,long', 'taglist': 'tags', 'score': 'score'}[name]
-    out = here(run_main, 'evaluate', '--model', tmp_path/'x', '--data', data/'reviews.csv', '--label', label)
+    out = run('evaluate', '--model', tmp_path/'x', '--data', data/'reviews.csv', '--label', label)
     assert (', ece ' in out) == (TASKS[name][1] == 'single_label_classification'), out
 
-def test_export_windows_lora_and_cls_head(data, tmp_path, run_main):
+def test_export_windows_lora_and_cls_head(data, tmp_path):
     long = tmp_path/'long.csv'
     with open(long, 'w', newline='') as f:
         w = csv.writer(f); w.writerow(['text', 'label'])
         for i in range(40): w.writerow([' '.join(['good' if i % 2 else 'bad'] * (20 + i) + ['film'] * 30), ['neg', 'pos'][i % 2]])
     for extra, name in [(['--max-length', '32', '--stride', '8'], 'win'), (['--lora', '4'], 'lora'), (['--pooling', 'cls'], 'cls')]:
-        ok(ftnb('train', '--data', long, '--epochs', '1', '--output-dir', tmp_path/name, *extra))
-        here(run_main, 'export', tmp_path/name)
-        here(run_main, 'predict', '--model', tmp_path/name, '--data', long, '--output', tmp_path/f'{name}-torch.csv', '--precision', 'fp32')
-        here(run_main, 'predict', '--model', tmp_path/f'{name}-onnx', '--data', long, '--output', tmp_path/f'{name}-onnx.csv')
+        run('train', '--data', long, '--epochs', '1', '--output-dir', tmp_path/name, *extra)
+        run('export', tmp_path/name)
+        run('predict', '--model', tmp_path/name, '--data', long, '--output', tmp_path/f'{name}-torch.csv', '--precision', 'fp32')
+        run('predict', '--model', tmp_path/f'{name}-onnx', '--data', long, '--output', tmp_path/f'{name}-onnx.csv')
         a, b = predictions(tmp_path/f'{name}-torch.csv'), predictions(tmp_path/f'{name}-onnx.csv')
         assert max(abs(float(x['prob_pos']) - float(y['prob_pos'])) for x, y in zip(a, b)) < 1e-4, name
     cfg = json.loads((tmp_path/'win-onnx'/'config.json').read_text())
@@ -71,7 +70,7 @@ print(json.dumps(pipeline('text-classification', model={str(run)!r}, trust_remot
 
 def test_export_bad_input_is_one_line(data, runs, tmp_path, run_main):
     (tmp_path/'notamodel').mkdir()
-    here(run_main, 'export', runs['sentiment'], '--output', tmp_path/'good')
+    run('export', runs['sentiment'], '--output', tmp_path/'good')
     bad = tmp_path/'bad'; bad.mkdir()
     for f in (tmp_path/'good').iterdir(): (bad/f.name).write_bytes(f.read_bytes())
     (bad/'model.onnx').write_bytes((bad/'model.onnx').read_bytes()[:1000])  # a corrupt graph

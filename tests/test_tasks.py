@@ -1,27 +1,12 @@
-"""Every task end to end through the console script (smoke profile): `ftnb train` from a csv (single text with
-3 string classes, a pair, multi-label from 0/1 columns and from a list column, regression), `ftnb predict`
-(order kept, stdout, files), `ftnb evaluate`, `pipeline` on the saved folders, and bad input: exit 2 + one line."""
-import csv, io, json, os, subprocess, sys
-from pathlib import Path
+"""Every task end to end (smoke profile): `ftnb train` from a csv (single text with 3 string classes, a pair,
+multi-label from 0/1 columns and from a list column, regression), `ftnb predict` (order kept, stdout, files),
+`ftnb evaluate`, `pipeline` on the saved folders, and bad input: exit 2 + one line. Most commands run as `main(argv)`
+in this process (`helpers.here`); predict, evaluate and an error also through the console script itself."""
+import csv, io, json
 import pytest
+from helpers import ftnb, here, ok, one_line_error
 
-FTNB = str(Path(sys.executable).parent/'ftnb')
-ENV = {**os.environ, 'FTNB_SMOKE': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
 WORDS = ['good', 'bad', 'fine', 'dull', 'great', 'awful', 'okay', 'superb', 'poor', 'nice', 'long', 'short']
-
-def ftnb(*args, timeout=600):
-    "Run the installed console script, as a user does."
-    return subprocess.run([FTNB, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=timeout)
-
-def ok(r):
-    assert r.returncode == 0, r.stderr[-3000:]
-    return r
-
-def one_line_error(r):
-    "The stderr of a failed run: exactly one line, no traceback."
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and len(lines) == 1 and 'Traceback' not in r.stderr, (r.returncode, r.stderr[-2000:])
-    return lines[0]
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
@@ -44,10 +29,10 @@ TASKS = {'sentiment': (['--text-a', 'review', '--label', 'sentiment'], 'single_l
 
 @pytest.fixture(scope='module')
 def runs(data):
-    "One smoke training run per task, from the same csv."
+    "One smoke training run per task, from the same csv (in this process: the console script's own runs are below)."
     out = {}
     for name, (args, _) in TASKS.items():
-        ok(ftnb('train', '--data', data/'reviews.csv', *args, '--epochs', '1', '--output-dir', data/f'run-{name}'))
+        ok(here('train', '--data', data/'reviews.csv', *args, '--epochs', '1', '--output-dir', data/f'run-{name}'))
         out[name] = data/f'run-{name}'
     return out
 
@@ -60,7 +45,7 @@ def test_each_task_trains_predicts_and_loads_in_a_pipeline(name, data, runs):
     assert (cfg.problem_type or 'single_label_classification') == TASKS[name][1]
     if name == 'sentiment': assert list(cfg.id2label.values()) == ['negative', 'neutral', 'positive']
     if name == 'score': assert cfg.num_labels == 1
-    r = ok(ftnb('predict', '--model', run, '--data', data/'reviews.csv', '--output', data/f'{name}.csv', '--chunk-size', '7'))
+    ok(here('predict', '--model', run, '--data', data/'reviews.csv', '--output', data/f'{name}.csv', '--chunk-size', '7'))
     rows = list(csv.DictReader(open(data/f'{name}.csv')))
     assert [r['id'] for r in rows] == [f'r{i}' for i in range(60)]           # every row once, in order
     first = list(rows[0])
@@ -79,19 +64,19 @@ def test_predict_to_stdout_and_other_formats(data, runs):
     r = ok(ftnb('predict', '--model', runs['sentiment'], '--data', data/'reviews.csv', '--output', '-', '--no-progress'))
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert len(rows) == 60 and rows[59]['id'] == 'r59' and 'predicted_label' in rows[0]
-    ok(ftnb('predict', '--model', runs['score'], '--data', data/'reviews.csv', '--output', data/'s.jsonl'))
+    ok(here('predict', '--model', runs['score'], '--data', data/'reviews.csv', '--output', data/'s.jsonl'))
     back = [json.loads(l) for l in open(data/'s.jsonl')]
     assert len(back) == 60 and isinstance(back[0]['predicted_score'], float)
-    ok(ftnb('predict', '--model', runs['sentiment'], '--data', data/'reviews.csv'))  # default: beside the input
+    ok(here('predict', '--model', runs['sentiment'], '--data', data/'reviews.csv'))  # default: beside the input
     assert (data/'reviews.predictions.csv').is_file()
 
 def test_evaluate_prints_metrics_confusion_and_mistakes(data, runs):
     r = ok(ftnb('evaluate', '--model', runs['sentiment'], '--data', data/'reviews.csv', '--label', 'sentiment', '--top', '3'))
     assert 'accuracy' in r.stdout and 'macro_f1' in r.stdout and 'confusion matrix' in r.stdout and 'most confidently wrong' in r.stdout
     assert {p.name for p in (runs['sentiment']/'eval').iterdir()} >= {'metrics.json', 'confusion.png', 'wrong.csv'}
-    r = ok(ftnb('evaluate', '--model', runs['score'], '--data', data/'reviews.csv', '--label', 'score'))
+    r = ok(here('evaluate', '--model', runs['score'], '--data', data/'reviews.csv', '--label', 'score'))
     assert 'pearson' in r.stdout and (runs['score']/'eval'/'scatter.png').is_file()
-    r = ok(ftnb('evaluate', '--model', runs['tags'], '--data', data/'reviews.csv', '--label', 'funny,long'))
+    r = ok(here('evaluate', '--model', runs['tags'], '--data', data/'reviews.csv', '--label', 'funny,long'))
     assert 'subset_accuracy' in r.stdout
 
 def write(path, header, rows):
