@@ -225,6 +225,7 @@ def save_state(self:AccelerateRuntime, path, # the checkpoint folder to (re)writ
         if self.is_main: (Path(tmp)/'state.json').write_text(json.dumps(state))
     self.wait()  # the main process has renamed it to `path`
 
+# %% ../nbs/04_accelerate.ipynb #10a19a04
 @patch
 def load_state(self:AccelerateRuntime, path, # a folder written by `save_state`
                model, # the prepared model (registered with the accelerator by `prepare`)
@@ -248,6 +249,7 @@ def _fsync(path):
     try: os.fsync(fd)
     finally: os.close(fd)
 
+# %% ../nbs/04_accelerate.ipynb #d0133f16
 def save_final(model, # the trained model (prepared or not)
                output_dir, # folder for the model, tokenizer and history.json (files of the same names are replaced)
                runtime:AccelerateRuntime, # the runtime that trained it
@@ -298,6 +300,7 @@ def free_port() -> str:
     import socket
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return str(s.getsockname()[1])
 
+# %% ../nbs/04_accelerate.ipynb #135e208d
 def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_size:int=8, lr:float=5e-5,
                  warmup:float=0.0, seed:int=42, report_to:str='none'):
     "Train on the first `n_train`/`n_eval` pairs under the current launch; the main process writes a JSON report."

@@ -24,6 +24,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
+# %% ../nbs/07_cli.ipynb #e9753f7b
 def _positive(kind):
     def conv(s):
         try: v = kind(s)
@@ -32,6 +33,7 @@ def _positive(kind):
         return v
     return conv
 
+# %% ../nbs/07_cli.ipynb #d6f9736c
 class _AdaptDoc:
     "`ftnb.mlm.adapt`'s docment and default for one parameter; looked up only when the help is printed."
     def __init__(self, name): self.name = name
@@ -42,6 +44,7 @@ class _AdaptDoc:
         if isinstance(default, bool): default = 'on' if default else 'off'
         return doc if default is None else f"{doc} (default: {default})"  # None: the docment says what adapt does
 
+# %% ../nbs/07_cli.ipynb #559cbdfb
 def _adapt_option(a, flag, name, **kw):
     "Add `flag` to the `adapt` parser: not passed to `adapt` unless given; its help is `adapt`'s own."
     act = a.add_argument(flag, default=None, help='%(adapt_doc)s', **kw)
@@ -55,11 +58,13 @@ def _source_options(p, data_help:str, many:bool=False):
     p.add_argument('--checkpoint', default=None, help='hub id or local folder (default: embedded MiniLM offline, bert-base-uncased online)')
     p.add_argument('--data', nargs='+' if many else None, default=None, metavar='SRC', help=data_help)
 
+# %% ../nbs/07_cli.ipynb #0b8596d0
 def _report_option(p):
     p.add_argument('--report-to', choices=['none', 'tensorboard', 'trackio'], default='none', help="watch the run's curves live: "
                    "'tensorboard' writes OUTPUT_DIR/runs (view: tensorboard --logdir OUTPUT_DIR/runs); 'trackio' logs to its "
                    "local database (view: trackio show --project ftnb); default: none")
 
+# %% ../nbs/07_cli.ipynb #878fba40
 def _smoke_option(p): p.add_argument('--smoke', action='store_true', help='tiny model and data, seconds (the same as FTNB_SMOKE=1)')
 
 # %% ../nbs/07_cli.ipynb #3d244472
@@ -71,12 +76,14 @@ def _stride(s:str):
     if v < 0: raise argparse.ArgumentTypeError(f"expected a number of tokens >= 0, got {s!r}")
     return v
 
+# %% ../nbs/07_cli.ipynb #b5900ce8
 def _weights(s:str):
     "`--class-weights`: 'balanced' or comma-separated numbers."
     if s.lower() == 'balanced': return 'balanced'
     try: return [float(x) for x in s.split(',')]
     except ValueError: raise argparse.ArgumentTypeError(f"expected 'balanced' or numbers separated by commas (one per class), got {s!r}") from None
 
+# %% ../nbs/07_cli.ipynb #bd7f8703
 def _window_options(p, train:bool):
     "`--max-length`, `--stride`, `--aggregate`: how texts longer than the model's window are read (chapter 01c)."
     was = '' if train else "; default: as the model was trained"
@@ -260,6 +267,7 @@ class UsageError(Exception):
                 ):
         super().__init__(message); self.quiet = quiet
 
+# %% ../nbs/07_cli.ipynb #4bcb0142
 def _check_paths(args):
     from ftnb.data import looks_local
     out = Path(args.output_dir)
@@ -282,6 +290,7 @@ def _one_line(e:Exception, rt=None) -> UsageError:
     "`e` as a one-line `UsageError` (printed by the main process only, under a launched runtime `rt`)."
     return UsageError(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__, quiet=rt is not None and not rt.is_main)
 
+# %% ../nbs/07_cli.ipynb #a65232c3
 @contextmanager
 def _own(folder, rt=None):
     "Hold `run_lock(folder)` for the `with` block (the main process of `rt` takes it); a busy or impossible folder is a `UsageError`."
@@ -309,6 +318,7 @@ def _finish(hist:History, out:Path, title:str):
 # %% ../nbs/07_cli.ipynb #26a9c716
 def _none(s): return None if s is not None and s.lower() == 'none' else s
 
+# %% ../nbs/07_cli.ipynb #02b7350c
 def _windows(args, train, tok, a, b) -> dict:
     "`{max_length, stride, aggregate}` of a `ftnb train` run: `--stride auto` reads long texts as windows (chapter 01c)."
     from ftnb.data import model_limit, check_window
@@ -511,6 +521,7 @@ def _world_size() -> int:
     "How many processes the launcher started (torchrun's WORLD_SIZE, Open MPI's or MPICH's); 1 without a launcher."
     return max(int(os.environ.get(k, '1') or 1) for k in ('WORLD_SIZE', 'OMPI_COMM_WORLD_SIZE', 'PMI_SIZE'))
 
+# %% ../nbs/07_cli.ipynb #76cbdec3
 def _launched(args):
     "An `AccelerateRuntime` for `ftnb predict`/`evaluate` launched on several processes (they share the rows); None in one."
     if _world_size() < 2: return None
@@ -524,6 +535,7 @@ def _default_output(data:str) -> Path:
     p = Path(data)
     return p.with_name(p.stem + '.predictions' + p.suffix)
 
+# %% ../nbs/07_cli.ipynb #74f42096
 def predict_command(args, # the parsed `ftnb predict` arguments
                    ) -> int:
     "`ftnb predict`: the rows of --data with the model's predictions, written in order to --output (streamed)."

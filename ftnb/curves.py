@@ -23,6 +23,7 @@ def _num(v):
     try: return float(v)
     except (TypeError, ValueError): return math.nan
 
+# %% ../nbs/05_learning_curves.ipynb #a082742a
 def series(history, # a `History` (or any list of its records)
            split:str='train', # 'train' or 'eval'
            key:str='loss', # a record field: 'loss', 'lr', or a metric such as 'accuracy'
@@ -50,6 +51,7 @@ def ema(values, # the raw curve
         out.append(acc/norm)
     return np.array(out)
 
+# %% ../nbs/05_learning_curves.ipynb #6b438fd6
 def auto_smooth(n:int, # number of points in the curve
                ) -> float:
     "EMA weight with a window of about `n/15` points: 0 for a dozen points, 0.95 for 300."
@@ -66,6 +68,7 @@ def _shape(kind, t, rng):
     spikes = rng.exponential(size=len(t))*(rng.random(len(t)) < 0.3)  # unstable: oscillation and spikes
     return 0.6 + 0.25*np.sin(2*np.pi*0.7*t) + spikes
 
+# %% ../nbs/05_learning_curves.ipynb #2d5e1c43
 _EVAL = {  # eval loss and accuracy after each epoch (cycled beyond the listed epochs)
     'healthy': lambda e: (0.35 + 0.35*np.exp(-1.5*e), 0.5 + 0.35*(1 - np.exp(-1.5*e))),
     'overfitting': lambda e: (0.38 + 0.03*(e - 2)**2, 0.84 - 0.01*abs(e - 2)),
@@ -81,7 +84,7 @@ def synthetic_history(kind:str='healthy', # one of `KINDS`
                       seed:int=0, # for the noise
                      ) -> History:
     "A `History` with the typical shape of `kind`, for tests and pictures."
-    if kind not in KINDS: raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    check_choice(kind, KINDS, 'kind')
     epochs = epochs or (6 if kind == 'overfitting' else 3)
     rng = np.random.default_rng(seed)
     jitter = lambda v, s=1.0: float(max(1e-4, v*(1 + s*noise*rng.standard_normal())))
@@ -115,6 +118,7 @@ def _runs(history, labels=None):
                                    "history has no records: train first, or pass a non-empty History")
     return runs
 
+# %% ../nbs/05_learning_curves.ipynb #511dc4d5
 def plot_curves(history, # a History, a list of Histories, or a dict {name: History} to overlay runs
                 metrics=('loss', 'accuracy'), # one panel each; 'loss' gets train (raw + smoothed) and eval
                 x:str='step', # 'step' or 'epoch'
@@ -220,6 +224,7 @@ def _binned(xs, ys, n_bins):
     groups = np.array_split(np.arange(len(ys)), n_bins)
     return np.array([xs[g].mean() for g in groups]), np.array([ys[g].mean() for g in groups])
 
+# %% ../nbs/05_learning_curves.ipynb #bd73e35c
 def _swings(ys, tol):
     "How many times `ys` changes direction, counting only moves larger than `tol` (a zig-zag filter)."
     changes, d, ext = 0, 0, ys[0]
@@ -230,6 +235,7 @@ def _swings(ys, tol):
         elif abs(y - ext) > tol: d, ext, changes = -d, y, changes + 1
     return changes
 
+# %% ../nbs/05_learning_curves.ipynb #d069192e
 def _where(rec):
     "'epoch 2' (or 'epoch 1.5', or 'step 120' when the record has no epoch)."
     e = _num(rec.get('epoch'))
@@ -264,6 +270,7 @@ class Curves:
     @property
     def has_metric(self): "Whether any evaluation has a finite `metric`."; return len(self.eval_metric) > 0 and bool(np.isfinite(self.eval_metric).any())
 
+# %% ../nbs/05_learning_curves.ipynb #5da91f3f
 def measure(history, # a `History` (or a list of its records)
             metric:str='accuracy', # the eval metric to keep (None: none)
             th:Thresholds=None, # uses its `min_points` and `n_bins` (default: `Thresholds()`)
@@ -300,6 +307,7 @@ def _trailing_nonfinite(records, split):
     while k < len(logged) and not math.isfinite(logged[-1-k][1]): k += 1
     return logged, k
 
+# %% ../nbs/05_learning_curves.ipynb #5106f1fb
 def find_diverged(c:Curves, # from `measure`
                   th:Thresholds=None, # not used: one non-finite last loss is enough
                  ) -> Finding:
@@ -394,6 +402,7 @@ def _eval_minimum(c):
     losses = c.eval_losses; i = int(np.argmin(losses))
     return i, (losses[-1] - losses[i])/(abs(losses[i]) or 1e-12)
 
+# %% ../nbs/05_learning_curves.ipynb #2c82621d
 def find_eval_rise(c:Curves, # from `measure`
                    th:Thresholds=None, # uses `overfit_rise` (default: `Thresholds()`)
                   ) -> Finding:
@@ -497,6 +506,7 @@ def _thresholds(thresholds, overrides):
     if unknown: raise ValueError(f"unknown threshold(s) {', '.join(unknown)}: the valid names are {', '.join(names)}")
     return replace(thresholds, **overrides) if overrides else thresholds
 
+# %% ../nbs/05_learning_curves.ipynb #154128ab
 def diagnose(history, # a `History` (or a list of its records)
              metric:str='accuracy', # eval metric quoted in the evidence (and compared with train for the gap rule)
              thresholds:Thresholds=None, # the rules' thresholds (default: `Thresholds()`)
@@ -523,6 +533,7 @@ def _loss_trend(c:Curves, th:Thresholds) -> str:
     return (f"still falling: {before:.3f} → {c.end:.3f} over the last quarter ({fall:.0%} of the start)" if fall > th.falling_tol
             else f"plateaued: {before:.3f} → {c.end:.3f} over the last quarter (limit {th.falling_tol:.0%} of the start)")
 
+# %% ../nbs/05_learning_curves.ipynb #30f61363
 def _during(c:Curves, th:Thresholds) -> list:
     "The course's during-training questions, answered by `diagnose`'s rules."
     ov, un, st, sp = (f(c, th) for f in (find_overfitting, find_underfitting, find_unstable, find_spike))
@@ -547,6 +558,7 @@ def _generalisation(c:Curves) -> str:
         return f"train loss {c.end:.3f} (last quarter) vs validation loss {c.eval_losses[-1]:.3f} (gap {c.eval_losses[-1] - c.end:+.3f})"
     return "cannot tell: needs train losses and an evaluation"
 
+# %% ../nbs/05_learning_curves.ipynb #271b1c7d
 def _after(c:Curves, th:Thresholds, tol:float) -> list:
     "The course's after-training questions, answered from the evaluations."
     qs = ["Did the model reach a good level?", "Could fewer epochs have reached the same?",

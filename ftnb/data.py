@@ -28,6 +28,7 @@ def _decode(raw:bytes) -> str:
     try: return raw.decode('utf-8')
     except UnicodeDecodeError: return raw.decode('latin-1')
 
+# %% ../nbs/01_data.ipynb #d4b1e8e0
 def read_snippets(path=None, # the ground-truth file; default: the embedded movie-review snippets
                  ) -> list:
     "The rated snippets as `(id, score, text)` tuples, duplicates (same text) dropped."
@@ -74,9 +75,11 @@ def _pairs_from_pool(pool, scores, n, rng, min_gap=1.0):
         out.append((hi, lo, 1) if y == 1 else (lo, hi, 0))
     return out
 
+# %% ../nbs/01_data.ipynb #3f2480dd
 def _features(names): return Features({'sentence1': Value('string'), 'sentence2': Value('string'),
                                       'label': ClassLabel(names=list(names)), 'idx': Value('int32')})
 
+# %% ../nbs/01_data.ipynb #4c0c410d
 def _check_pair_args(snippets, sizes:dict):
     "One-line errors for snippets that are not `(id, score, text)` tuples and for unknown or non-positive sizes."
     for i, s in enumerate(snippets):
@@ -88,6 +91,7 @@ def _check_pair_args(snippets, sizes:dict):
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"sizes[{k!r}] must be a positive number of pairs, got {n!r}")
 
+# %% ../nbs/01_data.ipynb #56aabe63
 def build_pair_task(snippets=None, # `(id, score, text)` tuples; default `read_snippets()`
                     sizes:dict=None, # pairs per split; default MRPC's sizes
                     seed:int=42, # seeds the pool split, the pairing and the label order
@@ -118,6 +122,7 @@ def _saved_dataset(folder:Path) -> bool:
         return (folder/'dataset_info.json').is_file() and all((folder/f).is_file() for f in files)
     except (OSError, ValueError, KeyError, TypeError): return False
 
+# %% ../nbs/01_data.ipynb #791927dc
 def _saved_complete(folder) -> bool:
     "Is `folder` a complete saved `Dataset` or `DatasetDict` (everything `load_from_disk` reads is there)?"
     folder = Path(folder)
@@ -126,6 +131,7 @@ def _saved_complete(folder) -> bool:
     except (OSError, ValueError, KeyError, TypeError): return False
     return isinstance(splits, list) and all(_saved_dataset(folder/str(s)) for s in splits)
 
+# %% ../nbs/01_data.ipynb #acba9b76
 def _persist(build, key:str):
     "Load the dataset cached under `key`, or `build()` it and save it once (atomically); loaded memory-mapped."
     def save(tmp):
@@ -137,11 +143,13 @@ def _persist(build, key:str):
             if bars: datasets.enable_progress_bars()
     return load_from_disk(str(build_once(cache_dir('datasets')/key, save, _saved_complete)))
 
+# %% ../nbs/01_data.ipynb #8cc74998
 def _file_hash(*paths):
     h = hashlib.sha256()
     for p in paths: h.update(Path(p).read_bytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/01_data.ipynb #d6c990e9
 def _key(prefix, *parts):
     return prefix + '-' + hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -158,6 +166,7 @@ def _read_text(path:Path) -> str:
     except UnicodeDecodeError as e: line = raw[:e.start].count(b'\n') + 1
     raise ValueError(f"{path} line {line} is not UTF-8: save the file as UTF-8")
 
+# %% ../nbs/01_data.ipynb #df7a7f9f
 def csv_rows(lines, # the file's lines: an open text file, or `text.splitlines(keepends=True)`
              where, # names the file in errors
              delimiter:str=',', # ',' (csv) or '\t' (tsv)
@@ -178,11 +187,13 @@ def csv_rows(lines, # the file's lines: an open text file, or `text.splitlines(k
             yield rd.line_num, dict(zip(header, row))
     except csv.Error as e: raise ValueError(f"{where} line {rd.line_num} cannot be parsed: {e}") from None
 
+# %% ../nbs/01_data.ipynb #658ea0fb
 def _read_csv(path:Path, text:str, delimiter:str) -> tuple:
     "`(records, locations)` of a delimited text with a header line (`csv_rows`)."
     rows = list(csv_rows(text.splitlines(keepends=True), path, delimiter))
     return [r for _, r in rows], [f"{path} line {n}" for n, _ in rows]
 
+# %% ../nbs/01_data.ipynb #71ce89c9
 def _json_records(path:Path, obj) -> list:
     "A parsed JSON document as a list of records: a list of objects, `{name: [objects]}` or `{column: [values]}`."
     if isinstance(obj, dict) and len(obj) == 1 and isinstance(next(iter(obj.values())), list): obj = next(iter(obj.values()))
@@ -198,6 +209,7 @@ def _json_records(path:Path, obj) -> list:
                          "write each example as an object of columns, e.g. {\"sentence1\": ..., \"sentence2\": ..., \"label\": ...}")
     return obj
 
+# %% ../nbs/01_data.ipynb #bef4e976
 def _read_json(path:Path, text:str, fmt:str) -> tuple:
     "`(records, locations)` of a JSON document or of JSON lines; a line that does not parse gets its number."
     if fmt == 'json':
@@ -217,6 +229,7 @@ def _read_json(path:Path, text:str, fmt:str) -> tuple:
         recs.append(r); locs.append(f"{path} line {lineno}")
     return recs, locs
 
+# %% ../nbs/01_data.ipynb #dedf979c
 def _read_table(path:Path) -> tuple:
     "`(records, locations)` of a csv/tsv/json/jsonl/parquet file with at least one example; errors name the file and line."
     fmt = FORMATS.get(path.suffix.lower())
@@ -243,6 +256,7 @@ def _check_columns(cols, where, **mapping):
             raise ValueError(f"{where} has no column {col!r} (columns: {sorted(cols)}); "
                              f"pass {arg}= with the name of the column that holds it")
 
+# %% ../nbs/01_data.ipynb #892ad9ef
 def _check_texts(values, col, locs, name):
     if len(values) == 0: raise ValueError(f"split {name!r} is empty: give it at least one row, or leave it out")
     for i, v in enumerate(values):
@@ -250,6 +264,7 @@ def _check_texts(values, col, locs, name):
             what = 'is missing (None)' if v is None else f'is {type(v).__name__} {v!r}' if not isinstance(v, str) else 'is empty'
             raise ValueError(f"{locs(i)}: {col!r} {what}; every {col!r} must be a non-empty string: fix or drop that row")
 
+# %% ../nbs/01_data.ipynb #c80b4aea
 def _label_kind(v):
     if isinstance(v, bool) or v is None: return None
     if isinstance(v, (int, np.integer)): return int
@@ -257,6 +272,7 @@ def _label_kind(v):
     if isinstance(v, str): return int if _INT.match(v.strip()) else str
     return None
 
+# %% ../nbs/01_data.ipynb #88c167b5
 def _label_type(splits:dict, col:str):
     "`int` or `str`: the one kind of every label in `{split: (values, locs)}`; empty, odd or mixed labels raise."
     first, count, n = {}, {int: 0, str: 0, '': 0}, 0
@@ -276,6 +292,7 @@ def _label_type(splits:dict, col:str):
                          "use one kind, all class names or all integers 0..n-1 (name them with label_names=)")
     return str if count[str] else int
 
+# %% ../nbs/01_data.ipynb #7e7a5c7d
 def _encode_labels(splits:dict, label_names=None, col='label', allow_unlabelled=False):
     "Map every split's raw labels (ints or strings) to ClassLabel ids; returns (names, {split: ids})."
     if _label_type(splits, col) is str:
@@ -298,6 +315,7 @@ def _encode_labels(splits:dict, label_names=None, col='label', allow_unlabelled=
                                  f"(names {names}): fix the row, or pass label_names= with one name per class")
     return names, out
 
+# %% ../nbs/01_data.ipynb #c5a0eed9
 def _check_classes(ids, names, col:str, what:str):
     "A classifier needs at least two classes among the training labels (`-1`: unlabelled, not counted)."
     present = sorted({y for y in ids if y >= 0})
@@ -314,6 +332,7 @@ def _split_of(path:Path):
     m = re.match(r'^([a-z]+)', path.stem.lower())
     return _SPLIT_NAMES.get(m.group(1)) if m else None
 
+# %% ../nbs/01_data.ipynb #2be250c9
 def _local_files(source) -> dict:
     "`{split or None: [paths]}` for a file, a folder, a list of files or a `{split: file(s)}` dict."
     if isinstance(source, dict):
@@ -354,6 +373,7 @@ def _fractions(splits) -> dict:
                                 "that sum to 1, or a dict with those keys, e.g. (0.8, 0.1, 0.1)")
     return fr
 
+# %% ../nbs/01_data.ipynb #5e0595b3
 def _carve_sizes(n:int, fr:dict) -> dict:
     "Rows per split when `n` rows are cut by the fractions `fr` (splits with fraction 0 are left out; the last takes the rest)."
     names, out, start = [k for k, v in fr.items() if v > 0], {}, 0
@@ -362,6 +382,7 @@ def _carve_sizes(n:int, fr:dict) -> dict:
         out[k], start = stop - start, stop
     return out
 
+# %% ../nbs/01_data.ipynb #5f8b227a
 def _carve(n, splits, seed, what='the data'):
     "Seeded index lists for the `splits` fractions of `n` rows; a split left empty raises, naming the rows needed."
     fr = _fractions(splits)
@@ -374,6 +395,7 @@ def _carve(n, splits, seed, what='the data'):
     for k, s in sizes.items(): out[k], start = sorted(perm[start:start + s].tolist()), start + s
     return out
 
+# %% ../nbs/01_data.ipynb #694cf951
 def _assemble(raw:dict, cols:tuple, label_names, splits, seed, what:str, allow_unlabelled=False) -> DatasetDict:
     "Check `{split or None: (columns, locs)}`, encode the labels, carve the unsplit part (`None`), build the DatasetDict."
     text_a, text_b, label = cols
@@ -393,6 +415,7 @@ def _assemble(raw:dict, cols:tuple, label_names, splits, seed, what:str, allow_u
                                               'idx': list(range(len(rows[s][2])))}, features=_features(names))
                         for s in ('train', 'validation', 'test') if s in rows})
 
+# %% ../nbs/01_data.ipynb #3877d524
 def _read_records(fs, **cols) -> tuple:
     "Records and locations of the files `fs`; every file and record must have the columns `cols` (`argument=column`)."
     recs, locs = [], []
@@ -405,6 +428,7 @@ def _read_records(fs, **cols) -> tuple:
         recs += r; locs += l
     return recs, locs
 
+# %% ../nbs/01_data.ipynb #7c5b4620
 def _load_local(files:dict, text_a, text_b, label, label_names, splits, seed) -> DatasetDict:
     "Read, check and assemble `{split or None: [files]}`; every error names the file and line."
     raw = {}
@@ -423,15 +447,18 @@ def _head_rows(labels, n:int) -> list:
         if len(keep) == n: break
     return keep
 
+# %% ../nbs/01_data.ipynb #95f28d1f
 def _balanced_head(ds:Dataset, n:int) -> Dataset:
     "The first `n` rows of `ds` that keep its two labels balanced."
     return ds.select(_head_rows(ds['label'], n))
 
+# %% ../nbs/01_data.ipynb #416ea0e0
 def _balanced_sample(ds:Dataset, n:int, seed:int) -> Dataset:
     "A seeded, label-balanced sample of `n` rows of `ds`, kept in their original order."
     perm = np.random.default_rng(seed).permutation(len(ds))
     return ds.select(sorted(perm[_head_rows(np.asarray(ds['label'])[perm], n)].tolist()))
 
+# %% ../nbs/01_data.ipynb #af1647a6
 def _hub_load(source, *args, **kwargs):
     "`datasets.load_dataset(source, ...)`; any failure becomes one line that names the id and what to check."
     from datasets import load_dataset
@@ -441,6 +468,7 @@ def _hub_load(source, *args, **kwargs):
         raise ValueError(f"could not load {source!r} from the Hugging Face Hub ({type(e).__name__}: {msg}); "
                          "check the id and your connection, or pass a local file, or source=None offline") from None
 
+# %% ../nbs/01_data.ipynb #0dd133d6
 def _from_hub(source, config, text_a, text_b, label, label_names, splits, seed) -> DatasetDict:
     "Load a hub dataset and put it through the same checks as a local file (an unsplit one is carved)."
     hub = _hub_load(source, config)
@@ -470,6 +498,7 @@ def _no_columns_without_source(text_a, text_b, label):
         raise ValueError("text_a, text_b and label name the columns of your own data, but no source was given (the default "
                          "is the embedded pair task: sentence1, sentence2, label): pass your data as source= (ftnb train: --data)")
 
+# %% ../nbs/01_data.ipynb #d1053f02
 def load_pairs(source=None, # None: MRPC online / the embedded pair task offline; a hub id; a file, folder, list or {split: file}
                text_a:str='sentence1', # column holding the first sentence
                text_b:str='sentence2', # column holding the second sentence
@@ -514,6 +543,7 @@ def _number(v):
         except ValueError: return None
     return None
 
+# %% ../nbs/01_data.ipynb #bf424d0e
 def _as_list(v):
     "A list label as a list (a JSON list in a csv cell is parsed), anything else unchanged."
     if isinstance(v, str) and v.strip().startswith('['):
@@ -521,6 +551,7 @@ def _as_list(v):
         except json.JSONDecodeError: return v
     return list(v) if isinstance(v, (list, tuple, np.ndarray)) else v
 
+# %% ../nbs/01_data.ipynb #f8cb400d
 def detect_task(values, # the raw labels of the training rows
                ) -> str:
     "The task a label column implies: lists are multi-label, numbers with a fractional part a regression score, else classes."
@@ -530,9 +561,11 @@ def detect_task(values, # the raw labels of the training rows
     if nums and all(x is not None for x in nums) and any(not x.is_integer() for x in nums): return 'regression'
     return 'single_label_classification'
 
+# %% ../nbs/01_data.ipynb #52d6b958
 def _is_multi(feat) -> bool:
     return isinstance(feat, datasets.List) and isinstance(feat.feature, ClassLabel)
 
+# %% ../nbs/01_data.ipynb #fb833c71
 def label_info(ds, # a `Dataset` whose `label` (or `labels`) column was made by `load_task`/`load_pairs`
               ) -> tuple:
     "`(task, label_names)` of a dataset, read from its label feature (a regression score is named 'score')."
@@ -546,6 +579,7 @@ def label_info(ds, # a `Dataset` whose `label` (or `labels`) column was made by 
 def _check_task(task):
     if task not in ('auto',) + TASKS: raise ValueError(f"task must be 'auto' or one of {TASKS}, got {task!r}")
 
+# %% ../nbs/01_data.ipynb #09fa4b68
 def _tags_from_columns(recs, locs, cols):
     "Multi-label lists from several 0/1 columns: each row's list of the columns that hold 1."
     out = []
@@ -558,6 +592,7 @@ def _tags_from_columns(recs, locs, cols):
         out.append(tags)
     return out
 
+# %% ../nbs/01_data.ipynb #59874beb
 def _tag_list(v, loc, col, split_strings):
     v = _as_list(v)
     if isinstance(v, str) and split_strings: v = [t for t in (s.strip() for s in v.split(';')) if t]
@@ -565,6 +600,7 @@ def _tag_list(v, loc, col, split_strings):
         raise ValueError(f"{loc}: label {v!r:.60} in column {col!r} is not a list of tags: write e.g. [\"sports\", \"politics\"] or use --task")
     return [str(t).strip() for t in v]
 
+# %% ../nbs/01_data.ipynb #bd66378e
 def _encode_tags(lists:dict, label_names, col):
     "Tag lists per split -> (names, {split: [[tag ids]]}); an unknown tag names its row."
     names = list(label_names) if label_names is not None else sorted({t for vals, _ in lists.values() for v in vals for t in v})
@@ -577,6 +613,7 @@ def _encode_tags(lists:dict, label_names, col):
         out[s] = [[idx[t] for t in v] for v in vals]
     return names, out
 
+# %% ../nbs/01_data.ipynb #bffa9c31
 def _encode_scores(splits:dict, col):
     out = {}
     for s, (vals, locs) in splits.items():
@@ -601,6 +638,7 @@ def _text_columns(cols, text_a, text_b, what):
     if text_b == 'auto': text_b = 'sentence2' if text_a == 'sentence1' and 'sentence2' in cols else None
     return text_a, text_b
 
+# %% ../nbs/01_data.ipynb #13bfec61
 def _task_labels(raw, label, task, label_names):
     "`(task, names, {split: ids or scores}, feature)` from `{split: (records, locs)}`."
     tag_cols = [c.strip() for c in label.split(',')] if ',' in label else None
@@ -622,6 +660,7 @@ def _task_labels(raw, label, task, label_names):
     names, ids = _encode_labels(vals, label_names, label)
     return task, names, ids, ClassLabel(names=names)
 
+# %% ../nbs/01_data.ipynb #1d1f7db5
 def _assemble_task(raw:dict, text_a, text_b, label, task, label_names, splits, seed, what) -> DatasetDict:
     "Check `{split or None: (records, locs)}`, pick the columns and the task, encode the labels, carve, build the DatasetDict."
     cols = set(next(iter(raw.values()))[0][0])
@@ -664,6 +703,7 @@ def _hub_records(source, config, label) -> tuple:
     if 'train' not in raw: raise ValueError(f"{source!r} has no train split (splits: {list(hub)}): choose a dataset with one")
     return ({None: raw['train']} if len(raw) == 1 else raw), (cl.names if cl is not None else None)
 
+# %% ../nbs/01_data.ipynb #85972249
 EMBEDDED_TASKS = ('reviews',)  # `load_task` names of embedded tasks (a local path of the same name wins)
 
 def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or {split: file}; a hub id; 'reviews'; None: the embedded pair task
@@ -705,6 +745,7 @@ def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or 
     return _persist(lambda: _assemble_task(raw, *args, repr(source)), _key('task-hub-v1', source, config, *args,
                     Hasher.hash([r for r, _ in raw.values()])))
 
+# %% ../nbs/01_data.ipynb #84af87db
 def text_columns(ds, # a `Dataset` from `load_task`/`load_pairs`
                 ) -> tuple:
     "`(text_a, text_b)`: the dataset's text column(s) in order (`text_b` None for single texts)."
@@ -722,7 +763,7 @@ def load_snippets_task(task:str='sentiment3', # 'sentiment3' (3 classes by the m
                        smoke_sizes:dict=SMOKE_SIZES, # rows per split kept in the smoke profile
                       ) -> DatasetDict:
     "The embedded rated movie-review snippets as a single-text task: columns `text`, `label`, `idx`; train/validation/test."
-    if task not in SNIPPET_TASKS: raise ValueError(f"task must be one of {SNIPPET_TASKS}, got {task!r}")
+    check_choice(task, SNIPPET_TASKS, 'task')
     path, sizes = fetch_asset('vader')/'movieReviewSnippets_GroundTruth.txt', by_profile(None, smoke_sizes)
     def build():
         snips = read_snippets(path)
@@ -751,6 +792,7 @@ def _read_pang_lee(path:Path):
             labels.append(int(row[0] == '1')); texts.append(row[1])
     return texts, labels
 
+# %% ../nbs/01_data.ipynb #33c1e064
 def movie_reviews(source=None, # None: stanfordnlp/imdb train online / Pang & Lee offline; a hub id or a local file
                   seed:int=42, # seeds the smoke-profile sample
                   text:str='text', # text column of a hub dataset or file
@@ -842,6 +884,7 @@ def _check_tokenizer(tokenizer, arg:str='tokenizer'):
     eg = f"AutoTokenizer.from_pretrained({str(tokenizer)!r})" if isinstance(tokenizer, (str, Path)) else "AutoTokenizer.from_pretrained(checkpoint)"
     raise TypeError(f"{arg} must be a tokenizer object, e.g. {eg}, not {type(tokenizer).__name__} {str(tokenizer)[:40]!r}: load the tokenizer first")
 
+# %% ../nbs/01_data.ipynb #e69d4455
 def _check_dataset(ds, arg:str, splits:bool=False):
     "A one-line TypeError unless `ds` is a `Dataset` or `DatasetDict` (`splits`: a DatasetDict, or a dict of Datasets)."
     if splits: ok = isinstance(ds, dict) and bool(ds) and all(isinstance(v, Dataset) for v in ds.values())
@@ -853,6 +896,7 @@ def _check_dataset(ds, arg:str, splits:bool=False):
            "convert it with Dataset.from_dict(columns)" if isinstance(ds, dict) and not splits else "load it with load_pairs()")
     raise TypeError(f"{arg} must be {want}, not {type(ds).__name__}: {fix}")
 
+# %% ../nbs/01_data.ipynb #a9c44496
 def _check_batch_size(n, arg:str='batch_size'):
     "A one-line ValueError unless `n` is a positive integer."
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
@@ -880,6 +924,7 @@ def _config_dict(name) -> dict|None:
     try: return json.loads(p.read_text()) if p.is_file() else AutoConfig.from_pretrained(str(name)).to_dict()
     except Exception: return None
 
+# %% ../nbs/01_data.ipynb #1d592a0e
 def _positions(cfg) -> int|None:
     "The positions a model can embed (`max_position_embeddings`, less the padding offset of RoBERTa-style models)."
     cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg or {})
@@ -899,6 +944,7 @@ def model_limit(tokenizer, # a tokenizer (its `model_max_length`, and `name_or_p
 # %% ../nbs/01_data.ipynb #f501d24a
 def _whole(n) -> bool: return isinstance(n, numbers.Integral) and not isinstance(n, bool)
 
+# %% ../nbs/01_data.ipynb #3f2f697b
 def check_window(max_length:int=None, # tokens per input (None: the limit)
                  stride:int=None, # tokens shared by consecutive windows; None: truncate instead of windows
                  limit:int=None, # the model's limit (`model_limit`), None when unknown
@@ -1051,10 +1097,12 @@ def _lengths(ds:Dataset) -> np.ndarray:
     import pyarrow.compute as pc
     return np.asarray(pc.list_value_length(ds.with_format('arrow')[:]['input_ids']))
 
+# %% ../nbs/01_data.ipynb #c6bc3300
 def _train_sampler(lengths, batch_size, strategy, seed):
     if strategy == 'length': return LengthGroupedSampler(lengths, batch_size, seed)
     return PairSampler(len(lengths), seed)
 
+# %% ../nbs/01_data.ipynb #a4fd6afa
 def padding_stats(tok_ds, # a tokenized `Dataset` (or a `DatasetDict`, whose `split` is used)
                   batch_size:int, # examples per batch
                   strategy:str, # 'pad_to_max', 'random' or 'length'
@@ -1062,7 +1110,7 @@ def padding_stats(tok_ds, # a tokenized `Dataset` (or a `DatasetDict`, whose `sp
                   split:str='train', # the split of a `DatasetDict`
                  ) -> dict:
     "Real and padded token counts of one epoch of batches, and the efficiency real/padded."
-    if strategy not in STRATEGIES: raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    check_choice(strategy, STRATEGIES, 'strategy')
     _check_dataset(tok_ds, 'tok_ds'); _check_batch_size(batch_size)
     if isinstance(tok_ds, DatasetDict):
         if split not in tok_ds: raise ValueError(f"no split {split!r} in tok_ds (splits: {list(tok_ds)}): pass split= with one of them")
@@ -1087,6 +1135,7 @@ def _check_model_ready(ds:Dataset, split):
         raise ValueError(f"split {split!r} has no 'labels' column (columns: {ds.column_names}): {fix}")
     if 'input_ids' not in ds.column_names: raise ValueError(f"split {split!r} has no 'input_ids': tokenize first with tokenize_pairs()")
 
+# %% ../nbs/01_data.ipynb #b4c1f993
 def make_loaders(tok_ds, # tokenized DatasetDict without text columns and with `labels`
                  tokenizer, # pads the batches (DataCollatorWithPadding)
                  batch_size:int=8, # training batch size

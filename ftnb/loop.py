@@ -128,6 +128,8 @@ def gather(self:Runtime, t, # a tensor or a tuple of tensors from this process
           ):
     "`t` (a tensor or a tuple of tensors) from every process, concatenated; one process: `t` itself."
     return t
+
+# %% ../nbs/03_custom_loop.ipynb #c6d016d2
 @patch
 def reduce_mean(self:Runtime, x:float, # this process's value
                ) -> float:
@@ -162,6 +164,8 @@ def print(self:Runtime, *a, # what to print
          ):
     "Print once (on the main process)."
     print(*a, **kw)  # Python's: `@patch` leaves the module's name `print` alone
+
+# %% ../nbs/03_custom_loop.ipynb #8ebe88f8
 @patch
 def wait(self:Runtime):
     "Wait until every process gets here; one process: return at once."
@@ -211,6 +215,8 @@ def load_state(self:Runtime, path, # a folder written by `save_state`
 def extra_state(self:Runtime):
     "What else a checkpoint must hold for this runtime: the GradScaler's state under fp16."
     return {'scaler': self.scaler.state_dict()} if self.scaler else {}
+
+# %% ../nbs/03_custom_loop.ipynb #d32819d5
 @patch
 def load_extra_state(self:Runtime, d, # what `extra_state` returned, read back from the checkpoint
                     ):
@@ -246,14 +252,17 @@ def _rng_state():
     return {'python': [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
             'numpy': [st[0], st[1].tolist(), int(st[2]), int(st[3]), float(st[4])]}
 
+# %% ../nbs/03_custom_loop.ipynb #3ce27a8c
 def _torch_rng_state():
     "torch's CPU random state, and every CUDA device's when there is one."
     return {'cpu': torch.get_rng_state(), **({'cuda': torch.cuda.get_rng_state_all()} if torch.cuda.is_available() else {})}
 
+# %% ../nbs/03_custom_loop.ipynb #5b256534
 def capture_rng() -> tuple:
     "The random states of Python, NumPy and torch now: `(python and numpy states, torch states)` for `set_rng_state`."
     return _rng_state(), _torch_rng_state()
 
+# %% ../nbs/03_custom_loop.ipynb #09ab23d9
 def set_rng_state(d:dict, # Python's and NumPy's states: `capture_rng()[0]`, or its JSON round trip
                   torch_state:dict, # torch's CPU (and CUDA) states: `capture_rng()[1]`
                  ):
@@ -313,6 +322,7 @@ def load_checkpoint(path, # a folder written by `save_checkpoint`
 class StopTraining(Exception):
     "Raise it from a callback to end a run at once, as if killed: `train` raises it on, with nothing evaluated or saved after it."
 
+# %% ../nbs/03_custom_loop.ipynb #9e7b6bfe
 def stop_at(step:int, # the last optimizer step to run
            ):
     "A callback that raises `StopTraining` once optimizer step `step` is done (to interrupt a run in tests and demos)."
@@ -464,6 +474,7 @@ def micro_step(self:Loop, i:int, # the batch's index in its epoch
     self.samples += len(next(iter(batch.values()))) * self.rt.num_processes
     return sync
 
+# %% ../nbs/03_custom_loop.ipynb #af6ec3c0
 @patch
 def skip_batch(self:Loop, i:int, # the batch's index in its epoch
                loss, # its non-finite loss, or None when it had nothing to score
@@ -521,6 +532,7 @@ def checkpoint(self:Loop):
         bad=self.evals_since_best))
     self.saved_at = (self.step, self.epoch, self.batch)
 
+# %% ../nbs/03_custom_loop.ipynb #b44e33f3
 @patch
 def restore(self:Loop):
     "Continue from `ckpt_dir/last`: weights, optimizer, schedule, position, `History`, random states."

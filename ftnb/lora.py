@@ -60,6 +60,7 @@ def linear_names(model) -> set:
     "The (last-part) names of the model's linear layers: what LoRA `targets` can name."
     return {n.split('.')[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
 
+# %% ../nbs/01b_lora.ipynb #c0c091e1
 def default_targets(model) -> list:
     "The layers LoRA adapts by default: every linear layer of a BERT block, else `peft`'s default for the model type."
     from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as known
@@ -70,6 +71,7 @@ def default_targets(model) -> list:
     if mt in known: return list(known[mt])
     raise ValueError(f"no default LoRA targets for model type {mt!r}: pass targets= (its linear layers are {sorted(names)})")
 
+# %% ../nbs/01b_lora.ipynb #86a284a2
 def head_modules(model) -> list:
     "The modules trained in full beside the adapters: the classification head (and BERT's pooler)."
     names = {n.split('.')[-1] for n, _ in model.named_modules()}
@@ -90,6 +92,7 @@ def quiet_peft():
         warnings.filterwarnings('ignore', message='.*is_gradient_checkpointing', category=FutureWarning)
         yield
 
+# %% ../nbs/01b_lora.ipynb #e83468f8
 def add_lora(model, # a classifier from `load_classifier` (or any transformers model with linear layers)
              rank:int=8, # the rank r of each update
              alpha:float=16, # the update is scaled by alpha/r
@@ -108,6 +111,7 @@ def add_lora(model, # a classifier from `load_classifier` (or any transformers m
     pm.peft_config['default'].base_model_name_or_path = checkpoint or base_checkpoint(model)
     return pm
 
+# %% ../nbs/01b_lora.ipynb #3df19a24
 def with_lora(model, # a classifier from `load_classifier`
               lora=None, # anything `lora_spec` takes; None/False: `model` unchanged
              ):
@@ -137,6 +141,7 @@ def _ftnb_settings(cfg) -> dict:
     "The ftnb settings (text columns, tag thresholds, windows, calibration) a model's config carries, for `ftnb_lora.json`."
     return {k: getattr(cfg, k) for k in FTNB_SETTINGS if getattr(cfg, k, None) is not None}
 
+# %% ../nbs/01b_lora.ipynb #a2c409b4
 def lora_info(model:PeftModel) -> dict:
     "What `load_lora` needs to rebuild the base of `model`: checkpoint, pooling, label names, task, LoRA settings, ftnb's settings."
     base, cfg = model.get_base_model(), model.peft_config['default']
@@ -149,6 +154,7 @@ def lora_info(model:PeftModel) -> dict:
                 problem_type=base.config.problem_type, rank=cfg.r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
                 targets=sorted(cfg.target_modules), **_ftnb_settings(base.config))
 
+# %% ../nbs/01b_lora.ipynb #a6605227
 def write_lora_info(model:PeftModel, # a model from `add_lora`
                     folder, # an existing folder that holds (or will hold) its adapter, e.g. a `train_accelerate` output_dir
                    ) -> Path:
@@ -179,6 +185,7 @@ def is_lora_folder(folder, # a folder path
     "Does `folder` hold a LoRA adapter (an `adapter_config.json`)?"
     return (Path(folder)/'adapter_config.json').is_file()
 
+# %% ../nbs/01b_lora.ipynb #75389746
 def load_lora(folder, # a folder written by `save_lora` (or `PeftModel.save_pretrained` of a stock classifier)
               merge:bool=False, # fold the adapters into the weights and return a plain model
              ) -> tuple:

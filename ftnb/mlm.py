@@ -31,10 +31,12 @@ def _progress() -> bool:
     "Progress bars on, unless `FTNB_PROGRESS=0`."
     return os.environ.get('FTNB_PROGRESS', '1').strip().lower() not in ('0', 'false', 'no', 'off')
 
+# %% ../nbs/06_mlm_adaptation.ipynb #2e7ea18d
 def _model_config(checkpoint):
     try: return AutoConfig.from_pretrained(checkpoint)
     except (OSError, ValueError): return None
 
+# %% ../nbs/06_mlm_adaptation.ipynb #44c690af
 def mlm_tokenizer(checkpoint:str, # hub id or local folder
                  ):
     "Load the fast tokenizer of `checkpoint`, checking it can drive masked-language modelling."
@@ -60,6 +62,7 @@ def mlm_tokenizer(checkpoint:str, # hub id or local folder
                          "files the model was trained with")
     return tok
 
+# %% ../nbs/06_mlm_adaptation.ipynb #7a5c9ad4
 def _check_fast(tok):
     if not getattr(tok, 'is_fast', False):
         raise ValueError(f"{type(tok).__name__} is a slow (pure-Python) tokenizer: it cannot report word_ids, which "
@@ -72,6 +75,7 @@ def _texts_column(ds, text_col):
     if text_col not in ds.column_names:
         raise ValueError(f"the corpus has no {text_col!r} column (columns: {ds.column_names}); pass text_col=")
 
+# %% ../nbs/06_mlm_adaptation.ipynb #caff2094
 def tokenize_for_mlm(ds, # a `datasets.Dataset` (or a list of strings) with a text column
                      tokenizer, # a fast tokenizer
                      text_col:str='text', # the column holding the raw text
@@ -103,10 +107,12 @@ def _flat(k, seqs):
         return np.fromiter(itertools.chain.from_iterable(seqs), dtype=np.int64, count=n)
     return np.asarray(list(itertools.chain.from_iterable(seqs)))  # e.g. (start, end) offset pairs -> (n, 2)
 
+# %% ../nbs/06_mlm_adaptation.ipynb #1682e098
 def _not_tokens(k, seqs):
     raise ValueError(f"column {k!r} holds {type(seqs[0]).__name__} values, not token lists: remove it "
                      f"before chunking (e.g. ds.remove_columns([{k!r}]))")
 
+# %% ../nbs/06_mlm_adaptation.ipynb #e0e83a1f
 def group_texts(batch:dict, # column -> token lists (or arrays), as `Dataset.map(batched=True)` passes it
                 chunk_size:int=128, # tokens per chunk
                ) -> dict:
@@ -130,6 +136,7 @@ def max_model_length(tokenizer, checkpoint=None) -> int:
     "The longest sequence the model behind `tokenizer` (and `checkpoint`, if given) accepts: chapter 01's `model_limit` (512 if unknown)."
     return model_limit(tokenizer, _model_config(checkpoint) if checkpoint is not None else None) or 512
 
+# %% ../nbs/06_mlm_adaptation.ipynb #cda15320
 def chunk_corpus(ds, # Dataset (or list of strings) with a text column
                  tokenizer, # a fast tokenizer
                  chunk_size:int=128, # tokens per chunk
@@ -160,6 +167,7 @@ def _stack(features, key, fill):
     for i, r in enumerate(rows): out[i, :len(r)] = r
     return out
 
+# %% ../nbs/06_mlm_adaptation.ipynb #dfe6e122
 @dataclasses.dataclass
 class WholeWordCollator:
     "Collate chunks that carry `word_ids`, masking whole words with probability `probability` (vectorised)."
@@ -185,6 +193,7 @@ class WholeWordCollator:
         if 'token_type_ids' in features[0]: batch['token_type_ids'] = torch.from_numpy(_stack(features, 'token_type_ids', 0))
         return batch
 
+# %% ../nbs/06_mlm_adaptation.ipynb #8ed5ac27
 def whole_word_collator(tokenizer, # a fast tokenizer with a mask token
                         probability:float=0.2, # chance that each word is masked (the course uses 0.2)
                        ) -> WholeWordCollator:
@@ -222,6 +231,7 @@ def _mlm_head(model):
         return lambda h: model.vocab_projector(model.vocab_layer_norm(model.activation(model.vocab_transform(h))))
     return None
 
+# %% ../nbs/06_mlm_adaptation.ipynb #55243e10
 def masked_loss_sum(model, # an `AutoModelForMaskedLM`
                     batch:dict, # tensors with `labels` (-100 where not scored)
                     sparse:bool=True, # run the head only on scored positions when we can
@@ -239,16 +249,19 @@ def masked_loss_sum(model, # an `AutoModelForMaskedLM`
     logits = head(h[sel])
     return F.cross_entropy(logits.float(), labels[sel], reduction='sum'), n
 
+# %% ../nbs/06_mlm_adaptation.ipynb #6a94539e
 def _as_loader(data, batch_size):
     if isinstance(data, torch.utils.data.DataLoader): return data
     return torch.utils.data.DataLoader(data.with_format('torch'), batch_size=batch_size, collate_fn=default_data_collator)
 
+# %% ../nbs/06_mlm_adaptation.ipynb #ef11183d
 def perplexity(loss:float, # a mean cross-entropy in nats, e.g. the token-weighted masked-LM loss
               ) -> float:
     "exp(`loss`): the perplexity; `inf` when it overflows a float."
     try: return math.exp(loss)
     except OverflowError: return math.inf
 
+# %% ../nbs/06_mlm_adaptation.ipynb #a2d2f3d6
 @torch.no_grad()
 def evaluate_mlm(model, # an `AutoModelForMaskedLM`
                  data, # a DataLoader of masked batches, or a dataset from `fixed_eval_masks`
@@ -278,6 +291,7 @@ def _uniform_rows(col):
     if (lens != lens[0]).any(): return None
     return flat.to_numpy().reshape(len(col), int(lens[0]))
 
+# %% ../nbs/06_mlm_adaptation.ipynb #9465c262
 class _ArrayRows(torch.utils.data.Dataset):
     "The rows of a `datasets.Dataset` as dicts of numpy arrays, fetched a batch at a time from its Arrow table."
     def __init__(self, ds): self.np, self.arrow = ds.with_format('numpy'), ds.with_format('arrow')
@@ -308,6 +322,7 @@ class TorchShuffle(PairSampler):
             if self.loader and e < self.epoch: torch.randperm(self.n, generator=g)  # RandomSampler's draw at an epoch's end
         return perm.numpy()
 
+# %% ../nbs/06_mlm_adaptation.ipynb #44796fff
 def mlm_loader(ds:Dataset, # chunks to train on
                collator, # masks each batch
                batch_size:int=32, # chunks per batch
@@ -381,10 +396,12 @@ def _fingerprint(checkpoint, texts, recipe):
     for t in texts: h.update(t.encode('utf-8', 'replace')); h.update(b'\0')
     return h.hexdigest()[:12]
 
+# %% ../nbs/06_mlm_adaptation.ipynb #07f13d65
 def _ckpt_name(checkpoint):
     "A readable folder name for `checkpoint`: a hub id or the last two parts of a local path."
     return checkpoint_name(checkpoint, sep='-').replace('/', '--')
 
+# %% ../nbs/06_mlm_adaptation.ipynb #c685398b
 @torch.no_grad()
 def body_features(model, # an `AutoModelForMaskedLM`
                   masked:Dataset, # a `fixed_eval_masks` dataset
@@ -400,6 +417,7 @@ def body_features(model, # an `AutoModelForMaskedLM`
             hs.append(model.base_model(**batch)[0][sel]); ys.append(lab[sel])
     return torch.cat(hs), torch.cat(ys)
 
+# %% ../nbs/06_mlm_adaptation.ipynb #96e707bb
 def _save_mlm(model, tokenizer, out, history:History=None):
     "Save a masked LM for `from_pretrained` into `out` (config + safetensors: any process can), its tokenizer and history."
     out = Path(out)
@@ -418,12 +436,15 @@ class _Features(torch.utils.data.Dataset):
         idx = torch.as_tensor(idx)
         return {'hidden': self.hidden[idx], 'labels': self.labels[idx]}
 
+# %% ../nbs/06_mlm_adaptation.ipynb #ffd1f36c
 def _whole_batch(batch): return batch  # `_Features` already returns whole batches
 
+# %% ../nbs/06_mlm_adaptation.ipynb #8dd5eebd
 def _head_loss(model, batch:dict) -> tuple:
     "The warm start's loss hook: the head alone on cached body outputs, `(mean cross-entropy, 1)`."
     return F.cross_entropy(_mlm_head(model)(batch['hidden']).float(), batch['labels']), 1
 
+# %% ../nbs/06_mlm_adaptation.ipynb #1f5fc4ec
 def _frozen_body(checkpoint, seed:int) -> tuple:
     "`AutoModelForMaskedLM(checkpoint)` with all but its MLM head frozen, and the names of the trainable weights."
     set_seed(seed)  # the new head's initial weights
@@ -434,6 +455,7 @@ def _frozen_body(checkpoint, seed:int) -> tuple:
     for name, p in model.named_parameters(): p.requires_grad = not name.startswith(base + '.')
     return model, [n for n, p in model.named_parameters() if p.requires_grad]
 
+# %% ../nbs/06_mlm_adaptation.ipynb #cc6d0ce6
 def _train_head(model, hidden, labels, ev:Dataset, recipe:dict, precision:str) -> History:
     "Train the head with chapter 03's loop on shuffled batches of cached (hidden state, label) pairs; evaluate on `ev`."
     r = recipe
@@ -466,6 +488,7 @@ def _build_warm_start(out:Path, checkpoint, corpus:Dataset, recipe:dict, precisi
         checkpoint=str(checkpoint), recipe=r, trainable=trainable, train_chunks=len(split['train']),
         masked_tokens=len(labels), seconds=round(time.perf_counter() - t0, 1), **report), indent=1))
 
+# %% ../nbs/06_mlm_adaptation.ipynb #9b101d46
 def warm_start_mlm_head(checkpoint:str=None, # encoder checkpoint; default `default_checkpoint('mlm')`
                         corpus=None, # Dataset(text) or list of texts; default `general_prose()`
                         train_chunks:int=None, # chunks the head learns from (default 800 full, 48 smoke)

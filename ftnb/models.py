@@ -28,6 +28,7 @@ def _preds_labels(eval_pred):
     if isinstance(preds, tuple): preds = preds[0]
     return np.asarray(preds), np.asarray(labels)
 
+# %% ../nbs/01a_models.ipynb #e887bf4a
 def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)` pair; predictions are logits or ids
                     average:str='auto', # 'binary', 'macro', 'micro', 'weighted', or 'auto' (binary for 2 classes, else macro; logits say how many)
                    ) -> dict:
@@ -64,6 +65,7 @@ def multilabel_metrics(eval_pred, # `(logits, 0/1 targets)`, both (examples, lab
             'micro_f1': float(f1_score(y, pred, average='micro', zero_division=0)),
             'macro_f1': float(f1_score(y, pred, average='macro', zero_division=0))}
 
+# %% ../nbs/01a_models.ipynb #e3f84544
 def regression_metrics(eval_pred, # `(predicted scores, true scores)`
                       ) -> dict:
     "Mean squared error, Pearson and Spearman correlation of predicted against true scores."
@@ -75,11 +77,11 @@ def regression_metrics(eval_pred, # `(predicted scores, true scores)`
             'pearson': float('nan') if flat else float(pearsonr(preds, labels)[0]),
             'spearman': float('nan') if flat else float(spearmanr(preds, labels)[0])}
 
+# %% ../nbs/01a_models.ipynb #2f78206a
 def metrics_for(problem_type:str=None, # one of `PROBLEM_TYPES`; None: single-label classification
                ):
     "The metric function (`eval_pred -> dict`) for a model's `config.problem_type`."
-    if problem_type not in (None,) + PROBLEM_TYPES:
-        raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {problem_type!r}")
+    if problem_type is not None: check_choice(problem_type, PROBLEM_TYPES, 'problem_type')
     return {'multi_label_classification': multilabel_metrics, 'regression': regression_metrics}.get(problem_type, compute_metrics)
 
 # %% ../nbs/01a_models.ipynb #2685d566
@@ -89,6 +91,7 @@ def problem_type(model, # a sequence-classification model, possibly wrapped (DDP
     m = getattr(model, 'module', model)
     return getattr(getattr(m, 'config', None), 'problem_type', None) or 'single_label_classification'
 
+# %% ../nbs/01a_models.ipynb #c639633b
 def label_names(model, # a sequence-classification model, possibly wrapped
                ) -> list:
     "The model's label names in id order (`config.id2label`)."
@@ -127,6 +130,7 @@ def _local(checkpoint) -> Path|None:
     p = Path(str(checkpoint)).expanduser()
     return p if p.is_dir() else None
 
+# %% ../nbs/01a_models.ipynb #6be4bfc4
 def _st_pooling(checkpoint) -> str|None:
     "'mean' or 'cls' from a sentence-transformers `1_Pooling/config.json`, or None when there is none."
     f = _local(checkpoint)/'1_Pooling'/'config.json' if _local(checkpoint) else None
@@ -140,6 +144,7 @@ def _st_pooling(checkpoint) -> str|None:
     if cfg.get('pooling_mode_mean_tokens'): return 'mean'
     return 'cls' if cfg.get('pooling_mode_cls_token') else None
 
+# %% ../nbs/01a_models.ipynb #9ea9f17f
 def _has_pooler(checkpoint) -> bool:
     "Do the checkpoint's weights include a pooler? (True when they cannot be read: the stock head, as in the course.)"
     d = _local(checkpoint)
@@ -149,6 +154,7 @@ def _has_pooler(checkpoint) -> bool:
     if not files: return True
     return any('pooler' in k for f in files for k in safe_open(str(f), 'pt').keys())
 
+# %% ../nbs/01a_models.ipynb #6ccddd47
 def pretrained_pooling(checkpoint:str, # hub id or local folder
                       ) -> str:
     "How `checkpoint` was pretrained to represent a sequence: 'mean' (mean of token vectors) or 'cls' (`[CLS]` + pooler)."
@@ -225,7 +231,7 @@ def class_weights(labels, # the training labels: class ids, or 0/1 rows (example
                  ) -> torch.Tensor|None:
     "Loss weights per class (multi-label: `pos_weight` per tag) as a float32 tensor for `classification_loss`; None for `how=None`."
     if how is None: return None
-    if task not in (None,) + PROBLEM_TYPES: raise ValueError(f"task must be one of {PROBLEM_TYPES}, got {task!r}")
+    if task is not None: check_choice(task, PROBLEM_TYPES, 'task')
     if task == 'regression': raise ValueError("class weights make no sense for regression (a score has no classes): pass class_weights=None")
     multi = task == 'multi_label_classification'
     what, whats = ('tag', 'tags') if multi else ('class', 'classes')
@@ -252,6 +258,7 @@ def _encoder_kwargs(ecfg) -> dict:
     cls = MODEL_MAPPING[type(ecfg)]
     return {'add_pooling_layer': False} if 'add_pooling_layer' in inspect.signature(cls.__init__).parameters else {}
 
+# %% ../nbs/01a_models.ipynb #1aff1061
 class MeanPoolingClassifier(PreTrainedModel):
     "A pretrained encoder + dropout + linear classifier over the masked mean of its last hidden states (per text with 'pair')."
     config_class = PooledClassifierConfig
@@ -274,6 +281,7 @@ def mean_pool(hidden:torch.Tensor, # (batch, tokens, hidden) last hidden states
     m = attention_mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1)
 
+# %% ../nbs/01a_models.ipynb #6b9af35a
 def pair_pool(hidden:torch.Tensor, # (batch, tokens, hidden) last hidden states
               attention_mask:torch.Tensor, # (batch, tokens): 1 for real tokens, 0 for padding
               token_type_ids:torch.Tensor=None, # (batch, tokens): 0 for the first text, 1 for the second; None: one text
@@ -283,6 +291,7 @@ def pair_pool(hidden:torch.Tensor, # (batch, tokens, hidden) last hidden states
     u, v = mean_pool(hidden, attention_mask - second), mean_pool(hidden, second)
     return torch.cat([u, v, u - v], -1)
 
+# %% ../nbs/01a_models.ipynb #4cc2ebab
 @patch
 def forward(self:MeanPoolingClassifier, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
     "Logits (and the loss when `labels` are given) for a batch, like any `...ForSequenceClassification`."
@@ -316,9 +325,9 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
                     **kwargs, # passed to `from_pretrained` (e.g. `problem_type`, dropout settings)
                    ):
     "A pretrained encoder with a new head sized and named for `label_names` (one output named 'score' for regression)."
-    if pooling not in POOLINGS: raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    check_choice(pooling, POOLINGS, 'pooling')
     if task is not None:
-        if task not in PROBLEM_TYPES: raise ValueError(f"task must be one of {PROBLEM_TYPES}, got {task!r}")
+        check_choice(task, PROBLEM_TYPES, 'task')
         kwargs['problem_type'] = task
     checkpoint = checkpoint or default_checkpoint('cls')
     regression = kwargs.get('problem_type') == 'regression'

@@ -191,6 +191,7 @@ def _confidence_bins(logits, labels, bins:int) -> tuple:
     conf, right = p.max(-1), p.argmax(-1) == np.asarray(labels)
     return conf, right, np.minimum((conf * bins).astype(int), bins - 1)
 
+# %% ../nbs/06c_ship.ipynb #8ec4b2c9
 def ece(logits:np.ndarray, # (rows, classes) logits of a single-label classifier
         labels, # the true class ids
         bins:int=15, # equal-width confidence bins
@@ -202,6 +203,7 @@ def ece(logits:np.ndarray, # (rows, classes) logits of a single-label classifier
 # %% ../nbs/06c_ship.ipynb #bb9e34d0
 def _nll(z, y): return float(-log_softmax(z, -1)[np.arange(len(y)), y].mean())
 
+# %% ../nbs/06c_ship.ipynb #e55c4262
 def fit_temperature(logits:np.ndarray, # (rows, classes) validation logits
                     labels, # the true class ids
                    ) -> float:

@@ -27,6 +27,7 @@ def _is_classifier(cfg) -> bool:
     arch = getattr(cfg, 'architectures', None) or []
     return any(a.endswith('ForSequenceClassification') or a == 'MeanPoolingClassifier' for a in arch)
 
+# %% ../nbs/06a_tasks.ipynb #719dffcf
 def load_trained(folder, # a folder written by `ftnb train` or `save_pretrained` (a sequence classifier + its tokenizer)
                 ) -> tuple:
     "`(model, tokenizer)` of a trained classifier folder, the model in eval mode; anything else is a one-line error."
@@ -66,6 +67,7 @@ def _csv_chunks(path:Path, delimiter:str, n:int):
         except UnicodeDecodeError as e: raise ValueError(f"{path} cannot be read: {e}; save it as UTF-8 csv") from None
         if chunk: yield chunk
 
+# %% ../nbs/06a_tasks.ipynb #b2bea9e8
 def _jsonl_chunks(path:Path, n:int):
     with open(path, encoding='utf-8-sig') as f:
         chunk = []
@@ -78,6 +80,7 @@ def _jsonl_chunks(path:Path, n:int):
             if len(chunk) == n: yield chunk; chunk = []
         if chunk: yield chunk
 
+# %% ../nbs/06a_tasks.ipynb #0157874a
 def _json_chunks(path:Path, n:int):
     with open(path, encoding='utf-8-sig') as f: head = f.read(1 << 16).lstrip()
     if not head.startswith('['): yield from _jsonl_chunks(path, n); return  # one object per line
@@ -86,6 +89,7 @@ def _json_chunks(path:Path, n:int):
     if not all(isinstance(r, dict) for r in recs): raise ValueError(f"{path}: expected a list of objects (one per example)")
     for i in range(0, len(recs), n): yield recs[i:i+n]
 
+# %% ../nbs/06a_tasks.ipynb #97ec5e84
 def _parquet_chunks(path:Path, n:int):
     import pyarrow.parquet as pq
     try: pf = pq.ParquetFile(path)
@@ -103,6 +107,7 @@ def _records(data) -> list|None:
         if all(isinstance(x, dict) for x in data): return list(data)
     raise TypeError(f"data must be a file path, a DataFrame, a Dataset, or a list of strings or records, not {type(data).__name__}")
 
+# %% ../nbs/06a_tasks.ipynb #183a9038
 def read_chunks(data, # a csv/tsv/json/jsonl/parquet path, or in-memory data (DataFrame, Dataset, list of strings or records)
                 chunk_size:int=4096, # records per chunk
                ):
@@ -166,12 +171,14 @@ def logits_of(model, # a sequence-classification model (eval mode)
 # %% ../nbs/06a_tasks.ipynb #3d781d78
 def _sigmoid(x): return 1 / (1 + np.exp(-x.astype(np.float64)))
 
+# %% ../nbs/06a_tasks.ipynb #9281a47c
 def thresholds_of(model, # a multi-label model
                  ) -> np.ndarray:
     "The per-tag probability thresholds of a multi-label model (`config.ftnb_thresholds`; default 0.5 each)."
     t = getattr(model.config, 'ftnb_thresholds', None)
     return np.asarray(t if t is not None else [0.5] * model.config.num_labels, dtype=np.float64)
 
+# %% ../nbs/06a_tasks.ipynb #9fa5da34
 def prediction_columns(model, # a sequence-classification model
                        logits:np.ndarray, # its logits, (rows, num_labels)
                       ) -> dict:
@@ -202,6 +209,7 @@ def _text_cols(model, cols, text_a, text_b, where) -> tuple:
                              "with the column that holds that text")
     return a, b
 
+# %% ../nbs/06a_tasks.ipynb #ba8274ee
 def _texts(chunk, col, where, start) -> list:
     "The non-empty strings of column `col`; a missing or empty cell names its row (1-based, after the header)."
     out = []
@@ -219,6 +227,7 @@ def _cell(v):
     "A value as a csv cell: lists and dicts as JSON, None as empty."
     return '' if v is None else json.dumps(v) if isinstance(v, (list, dict)) else v
 
+# %% ../nbs/06a_tasks.ipynb #bb181a52
 class _Writer:
     "Write lists of records to an open text file as csv/tsv, JSON lines or a JSON list, the header once."
     def __init__(self, f, fmt): self.f, self.fmt, self.w, self.n = f, fmt, None, 0
@@ -235,6 +244,7 @@ class _Writer:
     def close(self):
         if self.fmt == 'json': self.f.write('[\n]\n' if self.n == 0 else '\n]\n')
 
+# %% ../nbs/06a_tasks.ipynb #6b56d400
 class _ParquetWriter:
     "Write lists of records to a parquet file, one row group per list (the schema of the first)."
     def __init__(self, f): self.f, self.w = f, None
@@ -246,6 +256,7 @@ class _ParquetWriter:
     def close(self):
         if self.w is not None: self.w.close()
 
+# %% ../nbs/06a_tasks.ipynb #6f9269e1
 @contextmanager
 def _sink(output):
     "A writer of record lists to `output` ('-': csv on stdout); a file appears only when everything is written (atomic)."
@@ -340,6 +351,7 @@ def _class_id(v, idx, names, where, i, col):
                                         "fix the row, or evaluate a model trained with that label")
     return idx[key]
 
+# %% ../nbs/06a_tasks.ipynb #4eec7c01
 def _tags(v, idx, names, where, i, col):
     if isinstance(v, str): v = json.loads(v) if v.strip().startswith('[') else [t for t in (s.strip() for s in v.split(';')) if t]
     if not isinstance(v, (list, tuple)): raise ValueError(f"{where} row {i + 1}: label {v!r} in column {col!r} is not a list of tags")
@@ -347,6 +359,7 @@ def _tags(v, idx, names, where, i, col):
     for t in v: hot[_class_id(t, idx, names, where, i, col)] = 1
     return hot
 
+# %% ../nbs/06a_tasks.ipynb #ac71dc5f
 _FLAGS = {'1': 1.0, '1.0': 1.0, 'true': 1.0, '0': 0.0, '0.0': 0.0, 'false': 0.0}
 
 def _flag(v, where, i, col) -> float:
@@ -355,6 +368,7 @@ def _flag(v, where, i, col) -> float:
     if f is None: raise ValueError(f"{where} row {i + 1}: {v!r} in tag column {col!r} is not 0 or 1: mark each tag with 1 (has it) or 0 (has not)")
     return f
 
+# %% ../nbs/06a_tasks.ipynb #bd1f4af3
 def _label_cells(records, cols, where):
     "Every record has every label column (a JSON record may lack one that the first has): else name its row."
     for i, r in enumerate(records):
@@ -362,6 +376,7 @@ def _label_cells(records, cols, where):
             raise ValueError(f"{where} row {i + 1} has no label column {missing[0]!r} (columns: {list(r)}): "
                              "give every row a label, or pass label= (--label) with the column that holds it")
 
+# %% ../nbs/06a_tasks.ipynb #d9f05605
 def true_labels(model, # the model whose label names (`label2id`) the labels must use
                 records:list, # the labelled rows
                 label:str='label', # the label column, or several 0/1 tag columns 'tag1,tag2,...' (multi-label)

@@ -89,6 +89,7 @@ def weighted_loss_func(weight, # from `class_weights`: one weight per class (mul
         return losses.sum() / num_items_in_batch  # the window's examples, so accumulated micro-batches add up to its mean
     return loss_func
 
+# %% ../nbs/02_trainer.ipynb #764782ca
 def _loss_func(model, train_ds, how):
     "The `compute_loss_func` of `make_trainer(class_weights=how)`: None without weights."
     if how is None: return None

@@ -36,6 +36,7 @@ def search_space(lr=(1e-5, 5e-4), # peak learning rate, sampled on a log scale
     for k, v in space.items(): check_dim(k, v)
     return space
 
+# %% ../nbs/06b_tune.ipynb #997b8d79
 def check_dim(name:str, # the hyper-parameter
               v, # its range or choices
              ):
@@ -91,7 +92,7 @@ class TrialMonitor:
                  metric:str='accuracy', # the eval metric reported (higher is better)
                  **kwargs, # passed to `prune_reason`: grace, num_labels
                 ):
-        if pruner not in PRUNERS: raise ValueError(f"pruner must be one of {PRUNERS}, got {pruner!r}")
+        check_choice(pruner, PRUNERS, 'pruner')
         self.trial, self.pruner, self.metric, self.kwargs = trial, pruner, metric, kwargs
         self.seen, self.verdict, self.pruned_at, self.history = 0, None, None, None
 
@@ -160,6 +161,7 @@ def log_trial(folder, # the search's output folder
     with open(Path(folder)/'trials.jsonl', 'a') as f:
         f.write(json.dumps(row) + '\n'); f.flush(); os.fsync(f.fileno())
 
+# %% ../nbs/06b_tune.ipynb #626ac977
 def read_trials(folder, # the search's output folder
                ) -> list:
     "The rows of `folder/trials.jsonl` (a torn last line from a kill is skipped)."
@@ -197,6 +199,7 @@ def _unusable(url, e) -> ValueError:
     return ValueError(f"storage {url}: cannot open it ({' '.join(str(e).split())[:150]}): check the URL and that the database "
                       "server is running (PostgreSQL needs `pip install 'ftnb[postgres]'`)")
 
+# %% ../nbs/06b_tune.ipynb #6782f77a
 def study_storage(folder, # the search's output folder: `folder/study.db` when `url` is None
                   url:str=None, # a database shared by workers: sqlite:///PATH.db (one machine), postgresql://USER@HOST/DB
                  ):
@@ -264,6 +267,7 @@ def _row(trial, params, verdict, value, secs, pruned_at, state) -> dict:
     return dict(trial=trial.number, state=state, params=params, verdict=verdict, value=value, seconds=round(secs, 2), pruned_at=pruned_at,
                 worker=trial.user_attrs.get('worker'))
 
+# %% ../nbs/06b_tune.ipynb #468f1c96
 def objective(folder, # the search's output folder
               data:dict, # from `tune_data`
               space:dict, # from `search_space`
@@ -333,7 +337,7 @@ def tune(data:dict, # from `tune_data`
          **run_kw, # to `objective`/`run_trial`: evals_per_epoch, precision, report_to ('tensorboard': `runs/trial-NNN`)
         ) -> optuna.Study:
     "Run (or resume, or join) an Optuna search over `space`, each trial an ftnb run, pruned by `pruner`; return the study."
-    if pruner not in PRUNERS: raise ValueError(f"pruner must be one of {PRUNERS}, got {pruner!r}")
+    check_choice(pruner, PRUNERS, 'pruner')
     if not isinstance(n_trials, int) or n_trials < 1: raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials!r}")
     spec = lora_spec(lora)
     space = space or default_space(spec is not None)
@@ -401,7 +405,7 @@ def tune_run(data=None, # what `load_pairs` takes; None: the default pair task
     "Run, resume or join a search in `output_dir` (under its run lock when alone); write search.png; return a summary dict."
     n_trials = n_trials or by_profile(20, 3)
     space = space or default_space(bool(lora), epochs=by_profile((1, 3), (1, 2)))
-    if pruner not in PRUNERS: raise ValueError(f"pruner must be one of {PRUNERS}, got {pruner!r}")
+    check_choice(pruner, PRUNERS, 'pruner')
     out, t0 = Path(output_dir), time.perf_counter()
     with run_lock(out) if storage is None else nullcontext():  # workers of a shared study share the folder
         data_ = tune_data(data, checkpoint, max_train, max_eval, seed)

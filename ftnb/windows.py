@@ -34,7 +34,7 @@ def aggregate_windows(logits, # (windows, outputs): the model's logits for every
                       how:str='mean', # 'mean' or 'max' of the window logits, output by output
                      ) -> tuple:
     "`(documents, logits)`: every document once, in increasing id order, its windows' logits combined by `how`."
-    if how not in AGGREGATIONS: raise ValueError(f"aggregate must be one of {AGGREGATIONS}, got {how!r}")
+    check_choice(how, AGGREGATIONS, 'aggregate')
     logits = np.asarray(logits, dtype=np.float32)
     docs, inv = np.unique(_check_docs(len(logits), doc), return_inverse=True)
     out = np.full((len(docs),) + logits.shape[1:], -np.inf if how == 'max' else 0.0, dtype=np.float32)
@@ -62,7 +62,7 @@ def document_metrics(doc, # the `doc` column of the evaluation split, in its ord
                     ):
     "A metric function `(window logits, window labels) -> metrics of the documents`, for the loop's `evaluate` or the `Trainer`."
     doc = np.asarray(doc)
-    if how not in AGGREGATIONS: raise ValueError(f"aggregate must be one of {AGGREGATIONS}, got {how!r}")
+    check_choice(how, AGGREGATIONS, 'aggregate')
     def fn(eval_pred):
         logits, labels = (eval_pred.predictions, eval_pred.label_ids) if hasattr(eval_pred, 'label_ids') else eval_pred
         if isinstance(logits, tuple): logits = logits[0]
@@ -76,7 +76,7 @@ def record_windows(model, # a model whose `config` is saved with it
                    aggregate:str='mean', # how window logits combine into the document's
                   ):
     "Store how texts are cut (`ftnb_windows` in the model's config), so that the saved model's predictions cut them the same way."
-    if aggregate not in AGGREGATIONS: raise ValueError(f"aggregate must be one of {AGGREGATIONS}, got {aggregate!r}")
+    check_choice(aggregate, AGGREGATIONS, 'aggregate')
     model.config.ftnb_windows = dict(max_length=max_length, stride=stride, aggregate=aggregate)
     return model
 

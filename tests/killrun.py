@@ -1,8 +1,8 @@
 "What the process-level resume tests share: a child's last checkpoint step, a SIGKILL at a given step, exact comparisons."
 import json, os, signal, time
 from pathlib import Path
-import torch
 from safetensors.torch import load_file
+from ftnb import core
 
 def ckpt_step(state_json) -> int:
     "The optimizer step saved in a checkpoint's `state.json` (0 while there is none, or while it is being replaced)."
@@ -18,9 +18,8 @@ def kill_at(p, state_json, step:int, timeout:float=300) -> int:
     return ckpt_step(state_json)
 
 def same_weights(a, b) -> bool:
-    "Two safetensors files hold bit-identical tensors under the same names."
-    a, b = load_file(a), load_file(b)
-    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    "Two safetensors files hold bit-identical tensors under the same names (`ftnb.core.same_weights` of their contents)."
+    return core.same_weights(load_file(a), load_file(b))
 
 def without_seconds(records) -> list:
     "History records without their wall times (the one field a resumed run cannot reproduce)."
