@@ -15,6 +15,10 @@ from accelerate.state import AcceleratorState, is_initialized
 from accelerate.utils import broadcast_object_list, gather_object
 from .core import *
 from .loop import Runtime, train, evaluate, set_rng_state
+import socket
+from transformers import AutoTokenizer
+from .data import load_pairs, tokenize_pairs, make_loaders
+from .models import load_classifier
 
 # %% auto #0
 __all__ = ['runtime_precision', 'fresh_state', 'end_process_group', 'AccelerateRuntime', 'save_final', 'train_accelerate',
@@ -297,16 +301,12 @@ def train_accelerate(model, # a model returning `.loss` when `labels` are in the
 # %% ../nbs/04_accelerate.ipynb #60dbae0b
 def free_port() -> str:
     "A TCP port that is free on this machine right now (for `notebook_launcher(use_port=...)`)."
-    import socket
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return str(s.getsockname()[1])
 
 # %% ../nbs/04_accelerate.ipynb #135e208d
 def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_size:int=8, lr:float=5e-5,
                  warmup:float=0.0, seed:int=42, report_to:str='none'):
     "Train on the first `n_train`/`n_eval` pairs under the current launch; the main process writes a JSON report."
-    from transformers import AutoTokenizer
-    from ftnb.data import load_pairs, tokenize_pairs, make_loaders
-    from ftnb.models import load_classifier
     import transformers; transformers.logging.set_verbosity_error()
     set_seed(seed)
     ck = default_checkpoint('cls')

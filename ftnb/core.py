@@ -12,6 +12,13 @@ import numpy as np
 import torch
 from filelock import FileLock, Timeout
 from fastcore.basics import patch
+import transformers, datasets
+from tokenizers import BertWordPieceTokenizer
+from transformers import BertConfig, BertForMaskedLM, BertTokenizer, set_seed as hf_set_seed
+from safetensors.torch import save_model
+from importlib import resources
+import pandas as pd
+import logging
 
 # %% auto #0
 __all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_profile', 'temp_env', 'check_choice',
@@ -63,7 +70,6 @@ def check_choice(value, # the value given
 # %% ../nbs/00_core.ipynb #0389256f
 def quiet_libraries():
     "Silence transformers' and datasets' progress bars and info-level load reports (warnings and errors still show)."
-    import transformers, datasets
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
@@ -271,9 +277,6 @@ _CKPT_FILES = ('config.json', 'model.safetensors', 'tokenizer_config.json')
 
 def _build_smoke(lines:list, out:Path):
     "Train the WordPiece vocabulary on `lines` and save it with a random tiny BERT (MLM head) into `out`."
-    from tokenizers import BertWordPieceTokenizer
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizer
-    from safetensors.torch import save_model
     wp = BertWordPieceTokenizer(lowercase=True)
     wp.train_from_iterator(lines, vocab_size=SMOKE_CONFIG['vocab_size'], min_frequency=1,
                            special_tokens=['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'])
@@ -288,8 +291,7 @@ def _build_smoke(lines:list, out:Path):
 # %% ../nbs/00_core.ipynb #17696511
 def smoke_checkpoint() -> str:
     "Path of the tiny random BERT + WordPiece tokenizer used by the smoke profile (built once, cached)."
-    from importlib.resources import files
-    lines = files('ftnb').joinpath('assets', 'fixture.txt').read_text(encoding='utf-8').splitlines()
+    lines = resources.files('ftnb').joinpath('assets', 'fixture.txt').read_text(encoding='utf-8').splitlines()
     key = hashlib.sha256(('\n'.join(lines) + json.dumps(SMOKE_CONFIG, sort_keys=True)).encode()).hexdigest()[:12]
     dest = build_once(cache_dir()/f'smoke-bert-{key}', lambda out: _build_smoke(lines, out),
                       lambda d: all((d/f).is_file() for f in _CKPT_FILES))
@@ -386,7 +388,6 @@ def check_precision(precision:str=None, # 'fp32', 'bf16', 'fp16', or None for `p
 def set_seed(seed:int=42, # seeds python's `random`, numpy and torch (all devices)
             ) -> int:
     "Seed every random number generator a training run touches; returns `seed`."
-    from transformers import set_seed as hf_set_seed
     if not isinstance(seed, int) or isinstance(seed, bool): raise ValueError(f"seed must be an int, got {seed!r}")
     hf_set_seed(seed)
     return seed
@@ -435,7 +436,6 @@ class History(list):
 
     def df(self):
         "The records as a pandas DataFrame."
-        import pandas as pd
         return pd.DataFrame(list(self))
 
 # %% ../nbs/00_core.ipynb #91d8bc0b
@@ -510,7 +510,6 @@ class TensorBoardReporter:
 def read_tensorboard(logdir, # a run's folder of event files, e.g. `output_dir/runs`
                     ) -> dict:
     "The scalars TensorBoard shows for the run in `logdir`: `{tag: [(step, value), ...]}`, replaced events left out."
-    import logging
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     log = logging.getLogger('tensorboard'); level = log.level
     log.setLevel(logging.ERROR)  # its note on the events a restarted run replaced blames "a TensorFlow restart"

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from sklearn.isotonic import IsotonicRegression
 from .core import *
+import pandas as pd
 
 # %% auto #0
 __all__ = ['KINDS', 'REMEDIES', 'RULES', 'series', 'ema', 'auto_smooth', 'synthetic_history', 'plot_curves', 'Diagnosis',
@@ -583,7 +584,6 @@ def checklist(history, # a `History` (or a list of its records)
               **overrides, # any `Thresholds` field, as in `diagnose`
              ):
     "The course's during- and after-training checklists, each question answered with numbers from `history`."
-    import pandas as pd
     th = _thresholds(thresholds, overrides)
     d, c = diagnose(history, metric, th), measure(history, metric, th)
     rows = [('verdict', "What does `diagnose` call it?", d.kind)]

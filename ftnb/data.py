@@ -14,6 +14,9 @@ from datasets import Dataset, DatasetDict, Features, Value, ClassLabel, load_fro
 from datasets.fingerprint import Hasher
 from transformers import AutoConfig, DataCollatorWithPadding, PreTrainedTokenizerBase
 from .core import *
+import pyarrow.parquet as pq
+from datasets import load_dataset
+import pyarrow.compute as pc
 
 # %% auto #0
 __all__ = ['PAIR_LABELS', 'MRPC_SIZES', 'SMOKE_SIZES', 'POOL_FRACTIONS', 'FORMATS', 'TASKS', 'EMBEDDED_TASKS', 'SENTIMENT3',
@@ -235,7 +238,6 @@ def _read_table(path:Path) -> tuple:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None: raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use one of {sorted(FORMATS)}")
     if fmt == 'parquet':
-        import pyarrow.parquet as pq
         try: recs = pq.read_table(path).to_pylist()
         except Exception as e: raise ValueError(f"{path} cannot be parsed as parquet: {' '.join(str(e).split())[:200]}") from None
         locs = [f"{path} row {i+1}" for i in range(len(recs))]
@@ -461,7 +463,6 @@ def _balanced_sample(ds:Dataset, n:int, seed:int) -> Dataset:
 # %% ../nbs/01_data.ipynb #af1647a6
 def _hub_load(source, *args, **kwargs):
     "`datasets.load_dataset(source, ...)`; any failure becomes one line that names the id and what to check."
-    from datasets import load_dataset
     try: return load_dataset(source, *args, **kwargs)
     except Exception as e:
         msg = ' '.join(str(e).split())[:200]
@@ -1094,7 +1095,6 @@ STRATEGIES = ('pad_to_max', 'random', 'length')
 
 def _lengths(ds:Dataset) -> np.ndarray:
     if 'input_ids' not in ds.column_names: raise ValueError("no 'input_ids' column: tokenize first with tokenize_pairs()")
-    import pyarrow.compute as pc
     return np.asarray(pc.list_value_length(ds.with_format('arrow')[:]['input_ids']))
 
 # %% ../nbs/01_data.ipynb #c6bc3300

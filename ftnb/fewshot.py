@@ -14,6 +14,15 @@ from .core import *
 from .data import text_columns, label_info
 from .models import MeanPoolingClassifier, mean_pool, pair_pool, problem_type
 from .trainer import precision_args, ClockCallback, HistoryCallback
+from sentence_transformers import SentenceTransformer
+from sklearn.linear_model import LogisticRegression
+from sentence_transformers import SentenceTransformerTrainingArguments
+from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
+from transformers import PrinterCallback
+import tempfile
+from .loop import Runtime, evaluate
+import pandas as pd
+import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['FEW_SHOT', 'METHOD_NAMES', 'CROSSINGS', 'per_class', 'check_few_shot', 'sample_per_class', 'contrastive_pairs',
@@ -112,7 +121,6 @@ def sentence_model(model, # an ftnb classifier with the mean or pair head (`load
                    max_length:int=None, # tokens per input (None: the tokenizer's limit)
                   ):
     "`model`'s encoder and head features as a `SentenceTransformer` (they share weights: training one trains the other)."
-    from sentence_transformers import SentenceTransformer
     if not isinstance(model, MeanPoolingClassifier):
         raise ValueError(f"the few-shot trainer needs ftnb's mean or pair head, got {type(model).__name__}: "
                          "load the model with pooling='auto' (or 'mean'/'pair'), not 'cls', and without LoRA")
@@ -139,7 +147,6 @@ def fit_head(model, # the classifier whose `classifier` layer is replaced
              C:float=1.0, # inverse L2 strength of the logistic regression
             ):
     "Fit a logistic regression on `(X, y)` and copy it into `model.classifier` (exact: same predictions); returns the regression."
-    from sklearn.linear_model import LogisticRegression
     y = np.asarray(y); k = model.config.num_labels
     lr = LogisticRegression(C=C, max_iter=2000).fit(X, y)
     W, b = np.zeros((k, X.shape[1]), np.float32), np.zeros(k, np.float32)
@@ -176,9 +183,6 @@ def contrastive_phase(st, # `sentence_model(...)`
                       report_to='none', # what `make_reporters` takes
                      ) -> History:
     "Fine-tune `st`'s encoder so cosine similarities of the pairs match their scores; the run's `History`."
-    from sentence_transformers import SentenceTransformerTrainingArguments
-    from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
-    from transformers import PrinterCallback
     steps = -(-len(pairs) // cfg['batch_size'])
     args = SentenceTransformerTrainingArguments(
         output_dir=str(output_dir), num_train_epochs=1, per_device_train_batch_size=cfg['batch_size'], learning_rate=cfg['lr'],
@@ -210,8 +214,6 @@ def train_few_shot(model, # from `load_classifier`: ftnb's mean or pair head, si
                    metric_fn=None, # `metric_fn((logits, labels))` for the eval record, e.g. per document under windows; default the task's
                   ) -> History:
     "SetFit's two phases on ftnb's head: contrastive fine-tuning of the encoder on sampled pairs, then a logistic-regression head."
-    import tempfile
-    from ftnb.loop import Runtime, evaluate
     cfg, precision = {**FEW_SHOT, **(cfg or {})}, check_precision(precision, model.device)
     task, names = label_info(train)
     if task != 'single_label_classification':
@@ -252,7 +254,6 @@ def label_curve(result:dict, # `bench/results/few_labels.json`, read
                 task:str, # a task of it: 'snippets' or 'pairs'
                ):
     "One row per examples-per-class, `mean ± std` test accuracy and mean training seconds per method."
-    import pandas as pd
     s, rows = result['summary'][task], []
     for n in map(str, result['sizes']):
         row = {'per class': n, 'train rows': s['standard'][n]['n_train']}
@@ -270,7 +271,6 @@ def plot_label_curve(result:dict, # `bench/results/few_labels.json`, read
                      ax=None, # matplotlib axes for each task (default: a new row of them)
                     ):
     "Test accuracy (mean ± std over seeds) against labelled examples per class, one panel per task."
-    import matplotlib.pyplot as plt
     tasks = list(result['summary'])
     if ax is None: _, ax = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.4), squeeze=False); ax = ax[0]
     sizes = list(map(str, result['sizes'])); x = np.arange(len(sizes))

@@ -18,6 +18,8 @@ from fastcore.basics import patch, store_attr
 from fastcore.meta import delegates
 from .core import *
 from .models import compute_metrics, metrics_for, classification_loss, problem_type
+from safetensors.torch import save_model
+from safetensors.torch import load_model
 
 # %% auto #0
 __all__ = ['RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state',
@@ -281,7 +283,6 @@ def save_checkpoint(path, # the checkpoint folder to (re)write
                     state:dict, # position and bookkeeping: step, epoch, batch, history, ...
                    ) -> Path:
     "Write a complete training checkpoint with `atomic_dir` (a unique temporary folder, renamed when complete); return its path."
-    from safetensors.torch import save_model
     with atomic_dir(path) as tmp:
         save_model(runtime.unwrap(model), str(tmp/'model.safetensors'))
         torch.save({'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(), **runtime.extra_state()}, tmp/'optim.pt')
@@ -298,7 +299,6 @@ def load_checkpoint(path, # a folder written by `save_checkpoint`
                     restore_rng:bool=True, # also restore the random states saved with it
                    ) -> dict:
     "Load a checkpoint written by `save_checkpoint` into the given objects; return its `state` dict."
-    from safetensors.torch import load_model
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"no checkpoint folder at {path}")
     names = ['model.safetensors', 'optim.pt', 'rng.pt', 'state.json']

@@ -12,6 +12,8 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from .core import *
 from .models import load_classifier, MeanPoolingClassifier, label_names
+from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as PEFT_TARGETS
+from transformers import AutoTokenizer
 
 # %% auto #0
 __all__ = ['BERT_TARGETS', 'HEAD_MODULES', 'LORA_LR', 'LORA_INFO', 'FTNB_SETTINGS', 'LoraSpec', 'lora_spec', 'linear_names',
@@ -63,12 +65,11 @@ def linear_names(model) -> set:
 # %% ../nbs/01b_lora.ipynb #c0c091e1
 def default_targets(model) -> list:
     "The layers LoRA adapts by default: every linear layer of a BERT block, else `peft`'s default for the model type."
-    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as known
     names = linear_names(model)
     if {t.split('.')[-1] for t in BERT_TARGETS} <= names: return list(BERT_TARGETS)
     cfg = model.config
     mt = cfg.encoder.get('model_type') if isinstance(model, MeanPoolingClassifier) else cfg.model_type
-    if mt in known: return list(known[mt])
+    if mt in PEFT_TARGETS: return list(PEFT_TARGETS[mt])
     raise ValueError(f"no default LoRA targets for model type {mt!r}: pass targets= (its linear layers are {sorted(names)})")
 
 # %% ../nbs/01b_lora.ipynb #86a284a2
@@ -190,7 +191,6 @@ def load_lora(folder, # a folder written by `save_lora` (or `PeftModel.save_pret
               merge:bool=False, # fold the adapters into the weights and return a plain model
              ) -> tuple:
     "`(model, tokenizer)` from a LoRA folder: the base rebuilt as ftnb built it, with the adapter loaded on top."
-    from transformers import AutoTokenizer
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f"no folder at {folder}: pass a folder written by save_lora")
     if not is_lora_folder(folder): raise ValueError(f"{folder} holds no LoRA adapter (no adapter_config.json): pass a folder written by save_lora, or load a plain model with load_classifier")

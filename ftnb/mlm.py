@@ -19,6 +19,7 @@ from transformers import (AutoConfig, AutoTokenizer, AutoModelForMaskedLM, DataC
 from .core import *
 from .data import PairSampler, model_limit, read_texts
 from .loop import Loop, Runtime, steps_per_epoch
+import pyarrow as pa, pyarrow.compute as pc
 
 # %% auto #0
 __all__ = ['mlm_tokenizer', 'tokenize_for_mlm', 'group_texts', 'max_model_length', 'chunk_corpus', 'WholeWordCollator',
@@ -282,7 +283,6 @@ def evaluate_mlm(model, # an `AutoModelForMaskedLM`
 # %% ../nbs/06_mlm_adaptation.ipynb #dec4c98c
 def _uniform_rows(col):
     "An Arrow list column of equal-length integer rows without nulls -> a 2-D numpy array; otherwise None."
-    import pyarrow as pa, pyarrow.compute as pc
     col = col.combine_chunks() if hasattr(col, 'combine_chunks') else col
     if len(col) == 0 or col.null_count or not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)): return None
     flat = col.flatten()

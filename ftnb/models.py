@@ -14,6 +14,11 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from transformers import (AutoConfig, AutoModel, AutoModelForSequenceClassification, PreTrainedConfig, PreTrainedModel)
 from transformers.modeling_outputs import SequenceClassifierOutput
 from .core import *
+from scipy.stats import pearsonr, spearmanr
+import pandas as pd
+from sklearn.metrics import confusion_matrix
+from huggingface_hub import hf_hub_download
+from safetensors import safe_open
 
 # %% auto #0
 __all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
@@ -69,7 +74,6 @@ def multilabel_metrics(eval_pred, # `(logits, 0/1 targets)`, both (examples, lab
 def regression_metrics(eval_pred, # `(predicted scores, true scores)`
                       ) -> dict:
     "Mean squared error, Pearson and Spearman correlation of predicted against true scores."
-    from scipy.stats import pearsonr, spearmanr
     preds, labels = _preds_labels(eval_pred)
     preds, labels = preds.reshape(len(labels), -1)[:, 0].astype(np.float64), labels.astype(np.float64).reshape(-1)
     flat = np.ptp(preds) == 0 or np.ptp(labels) == 0  # a correlation is undefined for a constant
@@ -118,8 +122,6 @@ def confusion(eval_pred, # `(logits or predicted ids, true ids)`
               label_names:list, # class names in id order (e.g. `list(model.config.id2label.values())`)
              ):
     "The confusion matrix as a DataFrame: rows are the true classes, columns the predicted ones."
-    import pandas as pd
-    from sklearn.metrics import confusion_matrix
     preds, labels = _preds_labels(eval_pred)
     if preds.ndim == 2: preds = preds.argmax(-1)
     m = confusion_matrix(labels, preds, labels=list(range(len(label_names))))
@@ -136,7 +138,6 @@ def _st_pooling(checkpoint) -> str|None:
     f = _local(checkpoint)/'1_Pooling'/'config.json' if _local(checkpoint) else None
     if f is None and not offline():
         try:
-            from huggingface_hub import hf_hub_download
             f = Path(hf_hub_download(str(checkpoint), '1_Pooling/config.json'))
         except Exception: f = None
     if f is None or not f.is_file(): return None
@@ -149,7 +150,6 @@ def _has_pooler(checkpoint) -> bool:
     "Do the checkpoint's weights include a pooler? (True when they cannot be read: the stock head, as in the course.)"
     d = _local(checkpoint)
     if d is None: return True
-    from safetensors import safe_open
     files = sorted(d.glob('*.safetensors'))
     if not files: return True
     return any('pooler' in k for f in files for k in safe_open(str(f), 'pt').keys())
@@ -254,7 +254,7 @@ def class_weights(labels, # the training labels: class ids, or 0/1 rows (example
 # %% ../nbs/01a_models.ipynb #26fc8f6d
 def _encoder_kwargs(ecfg) -> dict:
     "`add_pooling_layer=False` for encoder classes that build a pooler (BERT, RoBERTa, ...): the head never uses it."
-    from transformers.models.auto.modeling_auto import MODEL_MAPPING
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING  # here: chapter 06c copies this function into a model's own code
     cls = MODEL_MAPPING[type(ecfg)]
     return {'add_pooling_layer': False} if 'add_pooling_layer' in inspect.signature(cls.__init__).parameters else {}
 

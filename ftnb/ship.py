@@ -16,6 +16,12 @@ from .models import (PooledClassifierConfig, MeanPoolingClassifier, _encoder_kwa
                          problem_type, label_names)
 from .tasks import load_trained, logits_of, reading
 from .loop import Runtime
+from .data import read_texts
+from transformers import AutoConfig, AutoTokenizer
+from scipy.optimize import minimize_scalar
+from . import __version__
+import transformers
+from .curves import diagnose
 
 # %% auto #0
 __all__ = ['QUANT_TYPES', 'AUTO_MAP', 'onnx_inputs', 'to_onnx', 'OnnxClassifier', 'check_texts', 'compare', 'quantize', 'export',
@@ -94,7 +100,6 @@ def check_texts(model, # the model to check (a pair model gets pairs)
                 n:int=64, # rows
                ) -> tuple:
     "`(texts_a, texts_b)`: `n` real rows of varied length (the reviews task's training texts, cut at 40..2,000 characters)."
-    from ftnb.data import read_texts
     texts = list(read_texts('reviews')['text'])
     cut = np.geomspace(40, 2000, n).astype(int)
     a = [texts[i % len(texts)][:c] for i, c in enumerate(cut)]
@@ -176,7 +181,6 @@ def export(folder, # a trained model folder (`ftnb train`'s --output-dir; a LoRA
 def load_model(folder, # a trained model folder or an `export` folder
               ) -> tuple:
     "`(model, tokenizer)` of a trained folder (`load_trained`) or of an ONNX export (`OnnxClassifier`)."
-    from transformers import AutoConfig, AutoTokenizer
     p = Path(folder).expanduser()
     if not (p/'model.onnx').is_file(): return load_trained(p)
     try: cfg, tok = AutoConfig.from_pretrained(p), AutoTokenizer.from_pretrained(p)
@@ -208,7 +212,6 @@ def fit_temperature(logits:np.ndarray, # (rows, classes) validation logits
                     labels, # the true class ids
                    ) -> float:
     "The temperature `T` (0.05..20) that minimises the negative log-likelihood of `softmax(logits / T)` on these rows."
-    from scipy.optimize import minimize_scalar
     z, y = np.asarray(logits, dtype=np.float64), np.asarray(labels)
     if len(z) == 0: raise ValueError("there are no rows to fit a temperature on: pass the validation split's logits")
     return float(np.exp(minimize_scalar(lambda lt: _nll(z / np.exp(lt), y), bounds=(np.log(0.05), np.log(20)), method='bounded').x))
@@ -282,7 +285,6 @@ _PORTABLE = (PooledClassifierConfig, classification_loss, _encoder_kwargs, MeanP
 
 def head_source() -> str:
     "ftnb's mean-pooling head as one module that imports only torch and transformers (ftnb's own source, not a copy)."
-    from ftnb import __version__
     fwd = inspect.getsource(MeanPoolingClassifier.forward).replace('@patch\n', '', 1)
     return '\n\n'.join([_HEADER.format(version=__version__), *map(inspect.getsource, _PORTABLE), fwd,
                         'MeanPoolingClassifier.forward = forward\n'])
@@ -309,7 +311,6 @@ def machine() -> dict:
             if ':' in l: k, v = l.split(':', 1); info.setdefault(k.strip(), v.strip())
     except OSError: pass
     flags = info.get('flags', '').split()
-    import transformers
     return dict(cpu=info.get('model name') or platform.processor() or platform.machine(), cores=os.cpu_count(),
                 native_bf16=any(f in flags for f in ('avx512_bf16', 'amx_bf16')), python=platform.python_version(),
                 torch=torch.__version__, transformers=transformers.__version__)
@@ -364,7 +365,6 @@ def _card_training(cfg:dict, run:dict) -> str:
 # %% ../nbs/06c_ship.ipynb #fe529c36
 def _card_curves(folder:Path) -> str:
     "The learning curves and chapter 05's diagnosis of them."
-    from ftnb.curves import diagnose
     if not (folder/'history.json').is_file(): return ''
     h = History.from_json(folder/'history.json')
     metric = 'accuracy' if 'accuracy' in h.metric_names else (h.metric_names or ['accuracy'])[0]

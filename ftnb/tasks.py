@@ -17,6 +17,11 @@ from .windows import aggregate_windows, windows_of
 from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type, label_names, check_vocab
 from .lora import is_lora_folder, load_lora
 from .loop import Runtime
+import pyarrow.parquet as pq
+import pyarrow as pa, pyarrow.parquet as pq
+from tqdm.auto import tqdm
+import pandas as pd
+from sklearn.metrics import f1_score
 
 # %% auto #0
 __all__ = ['load_trained', 'read_chunks', 'logits_of', 'thresholds_of', 'prediction_columns', 'reading', 'predict', 'true_labels',
@@ -91,7 +96,6 @@ def _json_chunks(path:Path, n:int):
 
 # %% ../nbs/06a_tasks.ipynb #97ec5e84
 def _parquet_chunks(path:Path, n:int):
-    import pyarrow.parquet as pq
     try: pf = pq.ParquetFile(path)
     except Exception as e: raise ValueError(f"{path} cannot be parsed as parquet: {' '.join(str(e).split())[:160]}") from None
     for b in pf.iter_batches(batch_size=n): yield b.to_pylist()
@@ -249,7 +253,6 @@ class _ParquetWriter:
     "Write lists of records to a parquet file, one row group per list (the schema of the first)."
     def __init__(self, f): self.f, self.w = f, None
     def __call__(self, rows):
-        import pyarrow as pa, pyarrow.parquet as pq
         t = pa.Table.from_pylist(rows) if self.w is None else pa.Table.from_pylist(rows, schema=self.w.schema)
         if self.w is None: self.w = pq.ParquetWriter(self.f, t.schema)
         self.w.write_table(t)
@@ -323,7 +326,6 @@ def predict(model_dir, # a trained model folder (`ftnb train`'s --output-dir), o
             progress:bool=True, # a tqdm bar on stderr
            ):
     "The input's rows, in order, with the model's predictions added: a DataFrame, or streamed to `output`."
-    from tqdm.auto import tqdm
     model, tok = _model(model_dir)
     rt = runtime or Runtime(device, precision)
     model.to(rt.device).eval()
@@ -340,7 +342,6 @@ def predict(model_dir, # a trained model folder (`ftnb train`'s --output-dir), o
             write(_chunk_predictions(model, tok, chunk, cols, where, n, batch_size, rt, w))
             n += len(chunk); bar.update(len(chunk))
     if output is None:
-        import pandas as pd
         return pd.DataFrame(rows)
     return output
 
@@ -462,11 +463,9 @@ def evaluate_file(model_dir, # a trained model folder, or a `(model, tokenizer)`
     metrics = {**(metrics_for(task)((lg, y), thresholds_of(model)) if task == 'multi_label_classification' else metrics_for(task)((lg, y))), 'n': len(recs)}
     cm = confusion((lg, y), names) if task == 'single_label_classification' else None
     if cm is not None:  # every class counts the same (macro) or every row (micro, = accuracy for one label per row)
-        from sklearn.metrics import f1_score
         metrics.update({f'{a}_f1': float(f1_score(y, lg.argmax(-1), average=a, zero_division=0)) for a in ('macro', 'micro')})
     rows, conf = confidently_wrong(model, lg, y, top)
     pred = prediction_columns(model, lg[rows]) if len(rows) else {}
-    import pandas as pd
     wrong = pd.DataFrame([{**{c: recs[i][c] for c in (a, b) if c}, 'row': int(i) + 1, 'true': recs[i][label] if label in recs[i] else None,
                            **{k: v[j] for k, v in pred.items() if not k.startswith('prob_')}, 'confidence': float(conf[j])}
                           for j, i in enumerate(rows)])

@@ -12,6 +12,10 @@ from transformers import (DataCollatorWithPadding, EarlyStoppingCallback,
                           PrinterCallback, Trainer, TrainerCallback, TrainingArguments)
 from .core import *
 from .models import *
+import pandas as pd
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 # %% auto #0
 __all__ = ['precision_args', 'ClockCallback', 'log_trainer_entry', 'HistoryCallback', 'weighted_loss_func', 'make_trainer',
@@ -149,7 +153,6 @@ def history_from_trainer(trainer:Trainer, # a trained (or training) `Trainer`
 # %% ../nbs/02_trainer.ipynb #505864b4
 def epoch_table(h:History):
     "Per-epoch summary: mean logged train loss, then the eval loss and metrics at the epoch's end."
-    import pandas as pd
     df = h.df()
     ev = df[df.split == 'eval'].dropna(axis=1, how='all')
     tr = df[df.split == 'train']
@@ -166,10 +169,6 @@ def baselines(raw, # a raw pair `DatasetDict` (sentence1, sentence2, label), e.g
               splits=('validation', 'test'), # splits to score
              ):
     "Accuracy/F1 of the majority class and of TF-IDF + logistic regression, as a DataFrame."
-    import pandas as pd
-    from scipy.sparse import hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     tr = raw['train']
     vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(list(tr['sentence1']) + list(tr['sentence2']))
     feats = lambda ds: hstack([vec.transform(ds['sentence1']), vec.transform(ds['sentence2'])]).tocsr()

@@ -13,7 +13,15 @@ from .core import *
 from .models import load_classifier
 from .lora import with_lora, lora_spec, write_lora_info, LORA_LR
 from .curves import diagnose, plot_curves
-from .loop import Preempted, StopSignals
+from .loop import Preempted, StopSignals, train
+from transformers import AutoTokenizer
+from .data import load_pairs, tokenize_pairs, make_loaders
+import matplotlib.pyplot as plt
+from peft import PeftModel
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from filelock import FileLock
+import pandas as pd
+from matplotlib.figure import Figure
 
 # %% auto #0
 __all__ = ['RANGES', 'PRUNERS', 'HEARTBEAT', 'search_space', 'check_dim', 'default_space', 'suggest', 'prune_reason',
@@ -120,8 +128,6 @@ def tune_data(data=None, # what `load_pairs` takes; None: the default pair task
               seed:int=42, # seeds the data
              ) -> dict:
     "The tokenized data, tokenizer, checkpoint and label names shared by every trial (`about` says which data, for resuming)."
-    from transformers import AutoTokenizer
-    from ftnb.data import load_pairs, tokenize_pairs
     ck = checkpoint or default_checkpoint('cls')
     raw = load_pairs(data, seed=seed)
     if max_train: raw['train'] = raw['train'].select(range(min(max_train, len(raw['train']))))
@@ -141,8 +147,6 @@ def run_trial(params:dict, # from `suggest`: lr, batch_size, epochs, warmup, wei
               report_to='none', # passed to `train`: 'none', 'tensorboard' or reporters (chapter 00's `make_reporters`)
              ) -> tuple:
     "Train one configuration with chapter 03's loop; return `(model, History)`."
-    from ftnb.data import make_loaders
-    from ftnb.loop import train
     tdl, edl = make_loaders(data['ds'], data['tokenizer'], batch_size=params['batch_size'], group_by_length=True, seed=seed)
     set_seed(seed)
     spec = lora_spec(lora)
@@ -181,8 +185,6 @@ def save_run(model, # the trained model (a `PeftModel` under LoRA: the adapter i
              info:dict=None, # saved as ftnb_trial.json (the search's best: which trial, its value)
             ) -> Path:
     "Save a run like `ftnb train`: model (or LoRA adapter), tokenizer, history.json and curves.png."
-    import matplotlib.pyplot as plt
-    from peft import PeftModel
     with atomic_dir(folder) as tmp:
         model.save_pretrained(tmp)  # a `PeftModel` writes its adapter; `lora_info` says how to rebuild the base
         if isinstance(model, PeftModel): write_lora_info(model, tmp)
@@ -210,7 +212,6 @@ def study_storage(folder, # the search's output folder: `folder/study.db` when `
                          "postgresql://USER@HOST/DB (workers on several)")
     url = 'postgresql+psycopg://' + url[len('postgresql://'):] if url.startswith('postgresql://') else url  # psycopg 3
     kw = {'connect_args': {'timeout': 60}} if url.startswith('sqlite') else {}  # workers wait for SQLite's lock
-    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
@@ -256,7 +257,6 @@ def save_if_best(folder, # the search's output folder
                  trial:int, # the trial's number
                 ) -> bool:
     "Call `save` when `value` beats the model in `folder/best` (or there is none), under a lock; True when it saved."
-    from filelock import FileLock
     with FileLock(Path(folder)/'.best.lock'):
         f = Path(folder)/'best'/'ftnb_trial.json'
         if f.is_file() and value <= json.loads(f.read_text())['value']: return False
@@ -360,7 +360,6 @@ def tune(data:dict, # from `tune_data`
 def trials_table(folder, # the search's output folder
                 ):
     "The trials of `folder/trials.jsonl` as a DataFrame: one row per trial, its parameters as columns."
-    import pandas as pd
     rows = [{**{k: v for k, v in r.items() if k != 'params'}, **r['params']} for r in read_trials(folder)]
     return pd.DataFrame(rows).set_index('trial') if rows else pd.DataFrame()
 
@@ -370,7 +369,6 @@ def plot_search(folder, # the search's output folder
                 title:str=None, # the figure's title
                ):
     "Two panels: the optimisation history (value per trial, best so far) and every trial's validation curve."
-    from matplotlib.figure import Figure
     rows = read_trials(folder)
     fig = Figure(figsize=(11, 3.8), layout='constrained'); a, b = fig.subplots(1, 2)
     done = [r for r in rows if r['state'] == 'complete']
