@@ -180,8 +180,10 @@ def markdown(rows) -> str:
     missed = [r for r in tgt if not r['met']]
     lines += ['', f"{len(tgt) - len(missed)} of {len(tgt)} targets met" + (': missed — ' + '; '.join(
         f"{r['bench']}: {r['what']} is {r['value']} (target {r['target']})" for r in missed) if missed else '.') ]
-    machines = sorted({f"{r['bench']}: {r['machine']}" for r in rows if r.get('machine')})
-    if machines: lines += ['', 'Measured on: ' + '; '.join(machines) + '.']
+    by = {}  # machine -> the benches measured on it (a bench whose rows come from two machines is under both)
+    for r in rows:
+        if r.get('machine'): by.setdefault(r['machine'], []).append(r['bench'])
+    if by: lines += ['', 'Measured on: ' + '; '.join(f"{m}: {', '.join(dict.fromkeys(b))}" for m, b in sorted(by.items())) + '.']
     return '\n'.join(lines) + '\n'
 
 (R/'summary.json').write_text(json.dumps(rows, indent=1))
