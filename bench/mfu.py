@@ -51,7 +51,7 @@ def main():
     dl, _ = make_loaders(ds, tok, batch_size=a.batch_size, group_by_length=True)
     batches = [b for _, b in zip(range(a.steps + 2), dl)]
     set_seed(0)
-    model = load_classifier(ck, raw['train'].features['label'].names)
+    model = load_classifier(ck, raw['train'].features['label'].names, pooling='mean')
     n_all = sum(p.numel() for p in model.parameters())
     n_emb = sum(p.numel() for n, p in model.named_parameters() if 'embeddings' in n)
     N = n_all - n_emb

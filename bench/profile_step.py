@@ -49,9 +49,9 @@ def main():
     tpe = {'course (random, batch 8)': course_pad['padded_tokens'] / course_pad['examples'],
            'ftnb (length-grouped, batch 32)': ftnb_pad['padded_tokens'] / ftnb_pad['examples']}
     print(f"real tokens per example {real:.1f}; padded tokens per example: " + ', '.join(f'{k} {v:.1f}' for k, v in tpe.items()))
-    set_seed(42); model = load_classifier(ck, raw['train'].features['label'].names)
+    set_seed(42); model = load_classifier(ck, raw['train'].features['label'].names, pooling='mean')
     with suppress(StopTraining): train(model, ftnb_dl, None, epochs=1, lr=1e-4, progress=False, callbacks=[stop_at(3)])          # warm-up, not profiled
-    set_seed(42); model = load_classifier(ck, raw['train'].features['label'].names)
+    set_seed(42); model = load_classifier(ck, raw['train'].features['label'].names, pooling='mean')
     t0 = time.perf_counter()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         with suppress(StopTraining): train(model, ftnb_dl, None, epochs=1, lr=1e-4, progress=False, callbacks=[stop_at(a.steps)])

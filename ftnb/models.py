@@ -21,10 +21,10 @@ from huggingface_hub import hf_hub_download
 from safetensors import safe_open
 
 # %% auto #0
-__all__ = ['PROBLEM_TYPES', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics', 'metrics_for',
-           'problem_type', 'label_names', 'tune_thresholds', 'confusion', 'pretrained_pooling',
+__all__ = ['PROBLEM_TYPES', 'PAIRS_TO_MEAN', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics',
+           'metrics_for', 'problem_type', 'label_names', 'tune_thresholds', 'confusion', 'pretrained_pooling',
            'PooledClassifierConfig', 'classification_loss', 'class_weights', 'MeanPoolingClassifier', 'mean_pool',
-           'pair_pool', 'auto_pooling', 'load_classifier', 'check_vocab']
+           'pair_pool', 'auto_pooling', 'PairWatch', 'warn_on_pairs', 'load_classifier', 'check_vocab']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -314,6 +314,27 @@ def auto_pooling(checkpoint:str, # hub id or local folder
     p = pretrained_pooling(checkpoint)
     return 'pair' if pairs and p == 'mean' else p
 
+# %% ../nbs/01a_models.ipynb #4837fd8e
+PAIRS_TO_MEAN = ("text pairs reached the 'mean' head that pooling='auto' picks when pairs=False: it averages both texts "
+                 "into one vector and learns pairs slowly; pass pairs=True for the pair head, or pooling='mean' to keep this one")
+
+class PairWatch:
+    "A forward pre-hook that warns once (`PAIRS_TO_MEAN`) if one of the first `batches` batches is a pair, then idles."
+    def __init__(self, batches:int=3): self.left = batches  # a plain object: a model holding it still pickles and copies
+    def __call__(self, module, args, kwargs):
+        tt = kwargs.get('token_type_ids')  # 1 on a pair's second text
+        if self.left <= 0 or tt is None: return
+        self.left -= 1
+        if bool((tt == 1).any()): self.left = 0; warnings.warn(PAIRS_TO_MEAN, stacklevel=3)
+
+# %% ../nbs/01a_models.ipynb #a9c336b0
+def warn_on_pairs(model, # a classifier whose head `pooling='auto'` chose without being told about pairs
+                  batches:int=3, # how many batches to look at (a pair batch shows at once)
+                 ):
+    "`model`, watched by a `PairWatch` over its first `batches` forward calls."
+    model.register_forward_pre_hook(PairWatch(batches), with_kwargs=True)
+    return model
+
 # %% ../nbs/01a_models.ipynb #fefe7415
 POOLINGS = ('auto', 'cls', 'mean', 'pair')
 
@@ -334,6 +355,7 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
     label_names = list(label_names or (['score'] if regression else ['0', '1']))
     if regression and len(label_names) != 1:
         raise ValueError(f"a regression model has one output, got label_names={label_names}: pass label_names=None (or ['score'])")
+    guessed = pooling == 'auto' and not pairs  # nobody said whether pairs are coming
     if pooling == 'auto': pooling = auto_pooling(checkpoint, pairs)
     labels = dict(num_labels=len(label_names), id2label=dict(enumerate(label_names)), label2id={n: i for i, n in enumerate(label_names)})
     if pooling == 'cls': return AutoModelForSequenceClassification.from_pretrained(checkpoint, **labels, **kwargs)
@@ -348,6 +370,7 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
                                                       output_loading_info=True, **_encoder_kwargs(ecfg), **kwargs)
     report = {k: {f'encoder.{n}' for n in v} if isinstance(v, (set, list)) else v for k, v in report.items()}
     report['missing_keys'] = set(report.get('missing_keys', ())) | {'classifier.weight', 'classifier.bias'}
+    if guessed and pooling == 'mean': warn_on_pairs(model)
     return (model, report) if info else model
 
 # %% ../nbs/01a_models.ipynb #22d1362b

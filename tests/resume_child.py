@@ -17,7 +17,7 @@ raw = load_pairs()
 raw['train'] = raw['train'].select(range(96))
 ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
 train_dl, eval_dl = make_loaders(ds, tok, batch_size=8, group_by_length=True)
-model = load_classifier(ck, raw['train'].features['label'].names)
+model = load_classifier(ck, raw['train'].features['label'].names, pooling='mean')
 cbs = [lambda step, h: (print(f'step {step}', flush=True), time.sleep(0.3))] if slow else []
 try:
     hist = train(model, train_dl, eval_dl, epochs=2, ckpt_dir=ckpt_dir, ckpt_every=3, resume=resume, progress=False, callbacks=cbs)

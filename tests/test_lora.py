@@ -24,7 +24,7 @@ ck = default_checkpoint('cls'); tok = AutoTokenizer.from_pretrained(ck); raw = l
 ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
 tdl, edl = make_loaders(ds, tok, batch_size=8, seed=0)
 set_seed(0)
-model = add_lora(load_classifier(ck, raw['train'].features['label'].names), rank=4)
+model = add_lora(load_classifier(ck, raw['train'].features['label'].names, pooling='mean'), rank=4)
 slow = [lambda s, h: time.sleep(0.3)] if mode == 'slow' else []
 h = train(model, tdl, edl, epochs=1, lr=1e-3, eval_every=10, ckpt_dir=ckpt, ckpt_every=1, resume=mode == 'resume',
           seed=0, progress=False, callbacks=slow)
