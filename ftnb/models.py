@@ -23,8 +23,8 @@ from safetensors import safe_open
 # %% auto #0
 __all__ = ['PROBLEM_TYPES', 'PAIRS_TO_MEAN', 'POOLINGS', 'compute_metrics', 'multilabel_metrics', 'regression_metrics',
            'metrics_for', 'problem_type', 'label_names', 'tune_thresholds', 'confusion', 'pretrained_pooling',
-           'PooledClassifierConfig', 'classification_loss', 'class_weights', 'MeanPoolingClassifier', 'mean_pool',
-           'pair_pool', 'auto_pooling', 'PairWatch', 'warn_on_pairs', 'load_classifier', 'check_vocab']
+           'PooledClassifierConfig', 'classification_loss', 'class_weights', 'encoder_kwargs', 'MeanPoolingClassifier',
+           'mean_pool', 'pair_pool', 'auto_pooling', 'PairWatch', 'warn_on_pairs', 'load_classifier', 'check_vocab']
 
 # %% ../nbs/01a_models.ipynb #5b807393
 def _preds_labels(eval_pred):
@@ -252,7 +252,8 @@ def class_weights(labels, # the training labels: class ids, or 0/1 rows (example
     return torch.tensor(w, dtype=torch.float32)
 
 # %% ../nbs/01a_models.ipynb #26fc8f6d
-def _encoder_kwargs(ecfg) -> dict:
+def encoder_kwargs(ecfg, # the encoder's config (e.g. `AutoConfig.from_pretrained(checkpoint)`)
+                  ) -> dict:
     "`add_pooling_layer=False` for encoder classes that build a pooler (BERT, RoBERTa, ...): the head never uses it."
     from transformers.models.auto.modeling_auto import MODEL_MAPPING  # here: chapter 06c copies this function into a model's own code
     cls = MODEL_MAPPING[type(ecfg)]
@@ -268,7 +269,7 @@ class MeanPoolingClassifier(PreTrainedModel):
     def __init__(self, config:PooledClassifierConfig):
         super().__init__(config)
         ecfg = AutoConfig.for_model(**config.encoder)
-        self.encoder = AutoModel.from_config(ecfg, **_encoder_kwargs(ecfg))
+        self.encoder = AutoModel.from_config(ecfg, **encoder_kwargs(ecfg))
         p = config.classifier_dropout if config.classifier_dropout is not None else getattr(ecfg, 'hidden_dropout_prob', 0.1)
         self.dropout, self.classifier = nn.Dropout(p), nn.Linear(ecfg.hidden_size * (3 if config.pooling == 'pair' else 1), config.num_labels)
         self.post_init()
@@ -367,7 +368,7 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
     model = MeanPoolingClassifier(cfg)
     # AutoModel loads the body from a bare encoder checkpoint and from one with a head (keys under `bert.`, ...) alike
     model.encoder, report = AutoModel.from_pretrained(checkpoint, config=AutoConfig.for_model(**cfg.encoder),
-                                                      output_loading_info=True, **_encoder_kwargs(ecfg), **kwargs)
+                                                      output_loading_info=True, **encoder_kwargs(ecfg), **kwargs)
     report = {k: {f'encoder.{n}' for n in v} if isinstance(v, (set, list)) else v for k, v in report.items()}
     report['missing_keys'] = set(report.get('missing_keys', ())) | {'classifier.weight', 'classifier.bias'}
     if guessed and pooling == 'mean': warn_on_pairs(model)

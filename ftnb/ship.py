@@ -12,7 +12,7 @@ from scipy.special import softmax, log_softmax
 import torch
 from torch import nn
 from .core import *
-from .models import (PooledClassifierConfig, MeanPoolingClassifier, _encoder_kwargs, mean_pool, pair_pool, classification_loss,
+from .models import (PooledClassifierConfig, MeanPoolingClassifier, encoder_kwargs, mean_pool, pair_pool, classification_loss,
                          problem_type, label_names)
 from .tasks import load_trained, logits_of, reading
 from .loop import Runtime
@@ -281,7 +281,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PreTrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 '''
-_PORTABLE = (PooledClassifierConfig, classification_loss, _encoder_kwargs, MeanPoolingClassifier, mean_pool, pair_pool)
+_PORTABLE = (PooledClassifierConfig, classification_loss, encoder_kwargs, MeanPoolingClassifier, mean_pool, pair_pool)
 
 def head_source() -> str:
     "ftnb's mean-pooling head as one module that imports only torch and transformers (ftnb's own source, not a copy)."
