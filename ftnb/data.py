@@ -10,12 +10,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Sampler
 import datasets
-from datasets import Dataset, DatasetDict, Features, Value, ClassLabel, load_from_disk
+from datasets import Dataset, DatasetDict, Features, Value, ClassLabel, load_from_disk, load_dataset
 from datasets.fingerprint import Hasher
 from transformers import AutoConfig, DataCollatorWithPadding, PreTrainedTokenizerBase
 from .core import *
 import pyarrow.parquet as pq
-from datasets import load_dataset
 import pyarrow.compute as pc
 
 # %% auto #0

@@ -14,9 +14,8 @@ from .core import *
 from .data import text_columns, label_info
 from .models import MeanPoolingClassifier, mean_pool, pair_pool, problem_type
 from .trainer import precision_args, ClockCallback, HistoryCallback
-from sentence_transformers import SentenceTransformer
 from sklearn.linear_model import LogisticRegression
-from sentence_transformers import SentenceTransformerTrainingArguments
+from sentence_transformers import SentenceTransformer, SentenceTransformerTrainingArguments
 from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
 from transformers import PrinterCallback
 import tempfile

@@ -18,8 +18,7 @@ from fastcore.basics import patch, store_attr
 from fastcore.meta import delegates
 from .core import *
 from .models import compute_metrics, metrics_for, classification_loss, problem_type
-from safetensors.torch import save_model
-from safetensors.torch import load_model
+from safetensors.torch import save_model, load_model
 
 # %% auto #0
 __all__ = ['RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state',

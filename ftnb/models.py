@@ -10,13 +10,12 @@ import numpy as np
 import torch
 from torch import nn
 from fastcore.basics import patch
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, confusion_matrix
 from transformers import (AutoConfig, AutoModel, AutoModelForSequenceClassification, PreTrainedConfig, PreTrainedModel)
 from transformers.modeling_outputs import SequenceClassifierOutput
 from .core import *
 from scipy.stats import pearsonr, spearmanr
 import pandas as pd
-from sklearn.metrics import confusion_matrix
 from huggingface_hub import hf_hub_download
 from safetensors import safe_open
 

@@ -17,7 +17,6 @@ from .windows import aggregate_windows, windows_of
 from .models import PROBLEM_TYPES, metrics_for, confusion, problem_type, label_names, check_vocab
 from .lora import is_lora_folder, load_lora
 from .loop import Runtime
-import pyarrow.parquet as pq
 import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
 import pandas as pd

@@ -23,7 +23,8 @@ def here(*args) -> subprocess.CompletedProcess:
     out, err = io.StringIO(), io.StringIO()
     with temp_env(**SMOKE), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try: rc = main([str(a) for a in args])
-        except SystemExit as e: rc = e.code if isinstance(e.code, int) else (print(e.code, file=sys.stderr) or 1)
+        except SystemExit as e:  # as the interpreter does: None is 0, a message goes to stderr with 1
+            rc = 0 if e.code is None else e.code if isinstance(e.code, int) else (print(e.code, file=sys.stderr) or 1)
     return subprocess.CompletedProcess(['ftnb', *map(str, args)], rc, out.getvalue(), err.getvalue())
 
 def ok(r:subprocess.CompletedProcess) -> subprocess.CompletedProcess:
