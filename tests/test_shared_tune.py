@@ -3,7 +3,9 @@
 SQLite on one machine: two workers share the study and the output folder; one is killed (SIGKILL) inside a trial.
 The other (paused meanwhile for longer than the heartbeat's grace period, so that the order of events is certain) finishes the study: no trial runs twice (numbers and parameters distinct, but for the one retry), the
 killed worker's trial is marked failed by the heartbeat and its parameters run once more, and `best/` holds the best
-trial, saved once. PostgreSQL: the same two workers against a real server that the test starts (Debian's
+trial, saved once. A worker looks for dead workers' trials only when it starts a trial, so the survivor asks for more
+trials (7) than the killed one (5): it still has trials to start after the kill even when it ran ahead of the other
+(a CI run once had it reach 5 finished trials with its current one, stop, and leave the killed trial running). PostgreSQL: the same two workers against a real server that the test starts (Debian's
 `postgresql`, installed by `make postgres`; skipped with the reason where it is missing)."""
 import glob, json, os, shutil, signal, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -40,7 +42,7 @@ def check_shared(study, out, n):
 
 def test_two_workers_one_killed_sqlite(tmp_path):
     out, url = tmp_path/'search', f"sqlite:///{tmp_path/'shared.db'}"
-    a, b = worker(out, url, 5, 'slow'), worker(out, url, 5, 'slow')
+    a, b = worker(out, url, 5, 'slow'), worker(out, url, 7, 'slow')
     st, t0 = None, time.time()
     while time.time() - t0 < 300 and a.poll() is None:  # kill A inside its second trial
         time.sleep(0.2)
