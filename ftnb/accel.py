@@ -9,7 +9,6 @@ from contextlib import nullcontext
 from pathlib import Path
 import torch
 from fastcore.basics import patch
-from fastcore.meta import delegates
 from accelerate import Accelerator, PartialState
 from accelerate.state import AcceleratorState, is_initialized
 from accelerate.utils import broadcast_object_list, gather_object
@@ -279,7 +278,6 @@ def save_final(model, # the trained model (prepared or not)
     return out
 
 # %% ../nbs/04_accelerate.ipynb #8de44ac2
-@delegates(train, but=['device'])
 def train_accelerate(model, # a model returning `.loss` when `labels` are in the batch
                      train_dl, # training DataLoader (not yet prepared)
                      eval_dl=None, # evaluation DataLoader, or None
@@ -288,7 +286,7 @@ def train_accelerate(model, # a model returning `.loss` when `labels` are in the
                      output_dir=None, # save the final model, tokenizer and history here (main process only)
                      tokenizer=None, # saved with the model
                      runtime:AccelerateRuntime=None, # an existing runtime (default: a new one)
-                     **kwargs, # chapter 03's `train` options, passed on (shown in the signature): epochs, lr, ckpt_dir, resume, ...
+                     **kwargs, # chapter 03's `train` options, passed on: epochs, lr, accum, ckpt_dir, resume, eval_every, ...
                     ) -> History: # the run's `History` (chapter 03)
     "Chapter 03's `train` under Accelerate; optionally save the unwrapped model with `save_pretrained`."
     if 'device' in kwargs: raise ValueError("train_accelerate places the model itself: pass cpu=True instead of device=")

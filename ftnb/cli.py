@@ -35,12 +35,15 @@ def _positive(kind):
 
 # %% ../nbs/07_cli.ipynb #d6f9736c
 class _AdaptDoc:
-    "`ftnb.mlm.adapt`'s docment and default for one parameter; looked up only when the help is printed."
+    "`ftnb.mlm.adapt`'s docment and default for one option (its own, or a field of `Chunks` or `Optim`); looked up only when the help is printed."
     def __init__(self, name): self.name = name
     def __str__(self):
         from fastcore.docments import docments
-        from ftnb.mlm import adapt
-        doc, default = docments(adapt)[self.name], inspect.signature(adapt).parameters[self.name].default
+        from ftnb.mlm import adapt, Chunks, ADAPT_OPTIM  # adapt's own options, and the fields of its two groups
+        for f, made in ((adapt, None), (Chunks, Chunks()), (Optim, ADAPT_OPTIM)):
+            if self.name in (docs := docments(f)): break
+        doc = docs[self.name]
+        default = getattr(made, self.name) if made else inspect.signature(adapt).parameters[self.name].default
         if isinstance(default, bool): default = 'on' if default else 'off'
         return doc if default is None else f"{doc} (default: {default})"  # None: the docment says what adapt does
 
@@ -94,6 +97,15 @@ def _window_options(p, train:bool):
                    f"least {AUTO_WINDOWS * 100:.0f}%% of the training texts are longer (default: auto)" if train else "; 'auto': as the model was trained (default)"))
     p.add_argument('--aggregate', choices=AGGREGATIONS, default=None, help=f"how a text's window logits combine (default: mean{was})")
 
+# %% ../nbs/07_cli.ipynb #be82c0b8
+def _recipe_options(t):
+    "`train`'s recipe options: epochs, learning rate, warm-up and batch size (defaults: ftnb's `RECIPE`)."
+    t.add_argument('--epochs', type=_positive(int), default=RECIPE['epochs'], help="training epochs (default: %(default)s, ftnb's recipe; the course: 3)")
+    t.add_argument('--lr', type=_positive(float), default=None, help=f"peak AdamW learning rate, linear decay (default: {RECIPE['lr']}; "
+                   f"with --lora: {LORA_LR}; the course: 5e-5)")
+    t.add_argument('--warmup', type=float, default=RECIPE['warmup'], help='warm-up: a fraction of all steps (< 1) or a number of steps (default: %(default)s; the course: 0)')
+    t.add_argument('--batch-size', type=_positive(int), default=RECIPE['batch_size'], help='batch size per process (default: %(default)s; the course: 8)')
+
 # %% ../nbs/07_cli.ipynb #80dcaafc
 def _train_parser(sub):
     "Add the `train` subcommand to `sub`."
@@ -107,11 +119,7 @@ def _train_parser(sub):
     t.add_argument('--label', default='label', help="label column, or several 0/1 columns 'tag1,tag2,...' for multi-label (default: %(default)s)")
     t.add_argument('--task', choices=TASK_CHOICES, default='auto', help='auto: from the label column (lists: multi-label, '
                    'numbers with a fraction: regression, else classes); or name the task (default: %(default)s)')
-    t.add_argument('--epochs', type=_positive(int), default=RECIPE['epochs'], help="training epochs (default: %(default)s, ftnb's recipe; the course: 3)")
-    t.add_argument('--lr', type=_positive(float), default=None, help=f"peak AdamW learning rate, linear decay (default: {RECIPE['lr']}; "
-                   f"with --lora: {LORA_LR}; the course: 5e-5)")
-    t.add_argument('--warmup', type=float, default=RECIPE['warmup'], help='warm-up: a fraction of all steps (< 1) or a number of steps (default: %(default)s; the course: 0)')
-    t.add_argument('--batch-size', type=_positive(int), default=RECIPE['batch_size'], help='batch size per process (default: %(default)s; the course: 8)')
+    _recipe_options(t)
     t.add_argument('--pooling', choices=POOLINGS, default='auto', help="the head: 'cls' ([CLS] + pooler), 'mean' (mean of the tokens), "
                    "'pair' (each text's mean and their difference), or 'auto': as the checkpoint was pretrained, 'pair' for pairs on a mean-pooled one (default: %(default)s)")
     t.add_argument('--few-shot', action='store_true', help="few labels (chapter 06d): fine-tune the encoder contrastively on pairs of "

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import contextlib, io, os, sys, json, time, random, shutil, socket, tarfile, hashlib, platform, threading, functools, subprocess, tempfile
 import urllib.request, urllib.error
+from dataclasses import dataclass, fields, replace
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -25,8 +26,8 @@ __all__ = ['ASSETS', 'HUB_DEFAULTS', 'SMOKE_CONFIG', 'PRECISIONS', 'smoke', 'by_
            'quiet_libraries', 'cache_dir', 'atomic_file', 'atomic_dir', 'build_once', 'FolderBusy', 'run_lock',
            'hub_reachable', 'offline', 'fetch_asset', 'embedded_checkpoint', 'smoke_checkpoint', 'default_checkpoint',
            'checkpoint_name', 'get_device', 'cpu_bf16_speedup', 'pick_precision', 'check_precision', 'set_seed',
-           'eval_mode', 'History', 'test_one_line', 'same_weights', 'TensorBoardReporter', 'read_tensorboard',
-           'TrackioReporter', 'make_reporters']
+           'eval_mode', 'Optim', 'take_group', 'History', 'test_one_line', 'same_weights', 'TensorBoardReporter',
+           'read_tensorboard', 'TrackioReporter', 'make_reporters']
 
 # %% ../nbs/00_core.ipynb #1757bc0d
 _TRUE = ('1', 'true', 'yes', 'on')
@@ -401,6 +402,32 @@ def eval_mode(model, # a torch module
     model.eval()
     try: yield model
     finally: model.train(was)
+
+# %% ../nbs/00_core.ipynb #c5cb09e8
+@dataclass
+class Optim:
+    "How a trainer optimises: passes, learning rate and schedule, weight decay, clipping, accumulation (defaults: the course's)."
+    epochs:float=3 # passes over the training data; a fraction ends the run mid-epoch
+    lr:float=5e-5 # peak learning rate
+    scheduler:str='linear' # any transformers schedule name: 'linear', 'cosine', 'constant', ...
+    warmup:float=0.0 # warm-up: a fraction of all steps (< 1) or a number of steps (>= 1)
+    weight_decay:float=None # AdamW's decay, not on biases / LayerNorm; None: the trainer's own (loop 0.01, Trainer 0)
+    max_norm:float=None # clip gradients to this norm; None: the trainer's own (loop: no clipping, Trainer: 1.0)
+    accum:int=1 # gradient accumulation: micro-batches per optimizer step
+    def __post_init__(self):
+        if not self.epochs > 0: raise ValueError(f"epochs must be > 0, got {self.epochs!r}")
+        if not self.lr > 0: raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        if not self.warmup >= 0: raise ValueError(f"warmup must be >= 0, got {self.warmup!r}")
+        if not (isinstance(self.accum, int) and self.accum >= 1): raise ValueError(f"accum must be a whole number >= 1, got {self.accum!r}")
+
+# %% ../nbs/00_core.ipynb #ed677fc1
+def take_group(cls, # an options dataclass, e.g. `Optim`
+               given, # an instance of `cls`, or None for `cls()`
+               options:dict, # flat options: the fields of `cls` found here are removed from it
+              ):
+    "`given` (default `cls()`) with the fields of `cls` that `options` names set from it; those are popped from `options`."
+    if given is not None and not isinstance(given, cls): raise TypeError(f"expected {cls.__name__}(...), got {type(given).__name__}: pass {cls.__name__}(...) or its fields by name")
+    return replace(given or cls(), **{f.name: options.pop(f.name) for f in fields(cls) if f.name in options})
 
 # %% ../nbs/00_core.ipynb #b6290c09
 class History(list):

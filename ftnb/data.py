@@ -703,9 +703,10 @@ def _hub_records(source, config, label) -> tuple:
     if 'train' not in raw: raise ValueError(f"{source!r} has no train split (splits: {list(hub)}): choose a dataset with one")
     return ({None: raw['train']} if len(raw) == 1 else raw), (cl.names if cl is not None else None)
 
-# %% ../nbs/01_data.ipynb #85972249
+# %% ../nbs/01_data.ipynb #f452db78
 EMBEDDED_TASKS = ('reviews',)  # `load_task` names of embedded tasks (a local path of the same name wins)
 
+# %% ../nbs/01_data.ipynb #85972249
 def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or {split: file}; a hub id; 'reviews'; None: the embedded pair task
               text_a:str=None, # the text column; default the first of 'text', 'sentence', 'sentence1' in the data
               text_b:str='auto', # the second text of a pair; 'auto': 'sentence2' when text_a is 'sentence1' and it exists; None: single texts

@@ -4,9 +4,11 @@
 
 # %% ../nbs/03_custom_loop.ipynb #6d1553ca
 from __future__ import annotations
-import json, math, signal, threading, time, random, warnings
+import inspect, json, math, signal, threading, time, random, warnings
 from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import partial
+from typing import Callable
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,7 +17,6 @@ from torch.optim import AdamW
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 from fastcore.basics import patch, store_attr
-from fastcore.meta import delegates
 from .core import *
 from .models import compute_metrics, metrics_for, classification_loss, problem_type
 from safetensors.torch import save_model, load_model
@@ -23,7 +24,7 @@ from safetensors.torch import save_model, load_model
 # %% auto #0
 __all__ = ['RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state',
            'save_checkpoint', 'load_checkpoint', 'StopTraining', 'stop_at', 'Preempted', 'StopSignals', 'model_loss',
-           'weighted_loss', 'Loop', 'train']
+           'weighted_loss', 'Checkpoints', 'Evals', 'Logs', 'Loop', 'loop_options', 'train']
 
 # %% ../nbs/03_custom_loop.ipynb #689eb9f1
 def param_groups(model, # the model whose trainable parameters are grouped
@@ -386,72 +387,106 @@ def weighted_loss(weight, # from `class_weights`: one weight per class (multi-la
         return classification_loss(logits, batch['labels'], problem_type(model), weight=weight.to(logits.device)), 1
     return loss_fn
 
-# %% ../nbs/03_custom_loop.ipynb #2df47fe3
+# %% ../nbs/03_custom_loop.ipynb #c84d73c1
+@dataclass
+class Checkpoints:
+    "Where a `Loop` saves its state (at each epoch's end, and every `ckpt_every` steps), and whether it resumes from it."
+    ckpt_dir:str|Path=None # folder for checkpoints (`ckpt_dir/last`); None: no checkpoints
+    ckpt_every:int=None # also checkpoint every N optimizer steps
+    resume:bool=False # continue from `ckpt_dir/last` if it exists
+    def __post_init__(self):
+        if (self.resume or self.ckpt_every) and self.ckpt_dir is None: raise ValueError("resume/ckpt_every need a ckpt_dir")
+
+# %% ../nbs/03_custom_loop.ipynb #15e76e84
+@dataclass
+class Evals:
+    "When a `Loop` evaluates (at each epoch's end, and as asked here), with which function, and early stopping."
+    eval_every:int=None # also evaluate every N optimizer steps
+    eval_first:bool=False # also evaluate before the first step (not when resuming)
+    patience:int=None # early stopping: evaluations without eval-loss improvement
+    eval_fn:Callable=None # `eval_fn(model, eval_dl, runtime) -> dict` with 'loss'; default `evaluate` with `metric_fn`
+    metric_fn:Callable=None # metrics of the default `eval_fn`: `metric_fn((logits, labels)) -> dict`; default `metrics_for` the task
+
+# %% ../nbs/03_custom_loop.ipynb #498e1b5d
+@dataclass
+class Logs:
+    "What a `Loop` records and shows: the train loss every `log_every` steps, a progress bar, reporters."
+    log_every:int=None # log the train loss every N optimizer steps (default ~20 per epoch)
+    log_last:bool=False # also log the train loss at the run's last step
+    progress:bool=True # show a tqdm bar
+    report_to:str='none' # 'none', 'tensorboard' (into `ckpt_dir/runs`, else `runs/<date-time>`), 'trackio' or reporters
+
+# %% ../nbs/03_custom_loop.ipynb #a0933a6e
 class Loop:
     "One training run: model, optimizer, schedule and runtime, the position (step, epoch, batch) and the `History`."
     def __init__(self, model, # a model; `loss_fn(model, batch)` gives its loss (default: `model(**batch).loss`)
                  train_dl, # training DataLoader (ftnb's samplers give exact resume)
                  eval_dl=None, # evaluation DataLoader, or None
-                 epochs:float=3, # passes over `train_dl` (the course's 3); a fraction ends the run mid-epoch
-                 lr:float=5e-5, # peak learning rate (the course's 5e-5)
-                 weight_decay:float=0.01, # AdamW decay (not applied to biases / LayerNorm)
-                 scheduler:str='linear', # any transformers schedule name
-                 warmup:float=0.0, # warm-up: a fraction of all steps (< 1) or a number of steps (>= 1)
-                 max_norm:float=None, # clip gradients to this norm (None: no clipping)
+                 optim:Optim=None, # epochs, lr, schedule, weight decay, clipping, accumulation; default `Optim()`, the course's
+                 ckpt:Checkpoints=None, # where and how often to checkpoint, and whether to resume; default: no checkpoints
+                 evals:Evals=None, # extra evaluations, the metrics, early stopping; default: at each epoch's end
+                 logs:Logs=None, # train-loss records, progress bar, reporters; default `Logs()`
                  precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision`
-                 accum:int=1, # gradient accumulation steps
-                 eval_every:int=None, # also evaluate every N optimizer steps
-                 eval_first:bool=False, # also evaluate before the first step (not when resuming)
-                 log_every:int=None, # log the train loss every N optimizer steps (default ~20 per epoch)
-                 log_last:bool=False, # also log the train loss at the run's last step
-                 ckpt_dir=None, # folder for checkpoints (`ckpt_dir/last`); None: no checkpoints
-                 ckpt_every:int=None, # also checkpoint every N optimizer steps
-                 resume:bool=False, # continue from `ckpt_dir/last` if it exists
-                 patience:int=None, # early stopping: evaluations without eval-loss improvement
-                 on_nan:str='raise', # 'raise' or 'skip' a batch whose loss is NaN/inf
                  seed:int=42, # seeds all RNGs (the samplers take theirs when they are built)
-                 device=None, # default `get_device()`
-                 runtime:Runtime=None, # plain PyTorch by default; chapter 04 passes an Accelerate runtime
-                 progress:bool=True, # show a tqdm bar
+                 runtime:Runtime=None, # default `Runtime(get_device(), precision)`; chapter 04 passes an Accelerate runtime
                  loss_fn=model_loss, # `loss_fn(model, batch) -> (total, count)`: what is minimised (see `model_loss`)
-                 eval_fn=None, # `eval_fn(model, eval_dl, runtime) -> dict` with 'loss'; default `evaluate` with `metric_fn`
-                 metric_fn=None, # metrics of the default `eval_fn`: `metric_fn((logits, labels)) -> dict`; default `metrics_for` the task
+                 on_nan:str='raise', # 'raise' or 'skip' a batch whose loss is NaN/inf
                  callbacks=(), # functions called as `cb(step, history)` after every optimizer step (see `StopTraining`)
-                 report_to='none', # 'none', 'tensorboard' (into `ckpt_dir/runs`, else `runs/<date-time>`), 'trackio' or reporters
                 ):
         "Check the options, then build the runtime, optimizer and schedule (nothing is trained until `fit`)."
-        if on_nan not in ('raise', 'skip'): raise ValueError(f"on_nan must be 'raise' or 'skip', got {on_nan!r}")
-        if patience is not None and eval_dl is None: raise ValueError("patience needs an eval_dl to measure improvement")
-        if eval_first and eval_dl is None: raise ValueError("eval_first needs an eval_dl")
-        if (resume or ckpt_every) and ckpt_dir is None: raise ValueError("resume/ckpt_every need a ckpt_dir")
-        store_attr('max_norm,accum,eval_every,eval_first,log_last,ckpt_every,resume,patience,on_nan,progress,loss_fn,callbacks')
-        logdir = Path(ckpt_dir)/'runs' if ckpt_dir else Path('runs')/time.strftime('%Y%m%d-%H%M%S')
-        self.reporters = make_reporters(report_to, logdir)  # a bad option fails here, before any work
-        self.rt = runtime or Runtime(device, precision)
+        groups = ((Optim, optim), (Checkpoints, ckpt), (Evals, evals), (Logs, logs))
+        self.optim, self.ckpt, self.evals, self.logs = (take_group(cls, given, {}) for cls, given in groups)  # defaults filled, types checked
+        if self.evals.patience is not None and eval_dl is None: raise ValueError("patience needs an eval_dl to measure improvement")
+        if self.evals.eval_first and eval_dl is None: raise ValueError("eval_first needs an eval_dl")
+        store_attr('loss_fn,callbacks'); self.on_nan = check_choice(on_nan, ('raise', 'skip'), 'on_nan')
+        d = self.ckpt.ckpt_dir
+        self.last_ckpt, logdir = (Path(d)/'last', Path(d)/'runs') if d else (None, Path('runs')/time.strftime('%Y%m%d-%H%M%S'))
+        self.reporters = make_reporters(self.logs.report_to, logdir)  # a bad option fails here, before any work
+        self.rt = runtime or Runtime(None, precision)
         set_seed(seed)
-        self.eval_fn = eval_fn or partial(evaluate, metric_fn=metric_fn)
-        sampler = getattr(train_dl, 'batch_sampler', None)  # ftnb's length-grouped batches, or its per-example sampler
-        sampler = sampler if hasattr(sampler, 'set_epoch') else getattr(train_dl, 'sampler', None)
-        self.sampler = sampler if hasattr(sampler, 'set_epoch') else None  # None: resume skips batches, order not exact
-        opt = adamw(model, lr, weight_decay)
-        ticks = self.rt.num_processes  # a prepared schedule is stepped once per process at every optimizer step (chapter 04)
-        n = max(1, round(epochs * steps_per_epoch(math.ceil(len(train_dl) / ticks), accum)))  # optimizer steps
-        sched = get_scheduler(scheduler, opt, num_warmup_steps=int(warmup if warmup >= 1 else warmup * n) * ticks, num_training_steps=n * ticks)
-        self.model, self.opt, self.train_dl, self.eval_dl, self.sched = self.rt.prepare(model, opt, train_dl, eval_dl, sched)
-        self.n_batches = len(self.train_dl)  # after prepare: batches per process
-        per_epoch = steps_per_epoch(self.n_batches, accum)
-        self.total, self.n_epochs, self.log_every = max(1, round(epochs * per_epoch)), math.ceil(epochs), log_every or max(1, per_epoch // 20)
-        self.last_ckpt = Path(ckpt_dir)/'last' if ckpt_dir else None
+        self.eval_fn = self.evals.eval_fn or partial(evaluate, metric_fn=self.evals.metric_fn)
+        self.setup(model, train_dl, eval_dl)
         self.step = self.epoch = self.batch = self.samples = self.run_count = self.evals_since_best = 0
         self.run_loss, self.elapsed, self.t0, self.best_loss = 0.0, 0.0, time.perf_counter(), math.inf
         self.best_state = self.rng_pending = None
         self.hist, self.stop, self.bar = History(), False, tqdm(disable=True)
         self.signals = self.saved_at = None  # `fit`'s `StopSignals` (with a ckpt_dir); the position of the last checkpoint
 
-    @property
-    def seconds(self) -> float:
-        "Training time so far: this process's, plus that of the runs it resumed."
-        return self.elapsed + time.perf_counter() - self.t0
+# %% ../nbs/03_custom_loop.ipynb #593f0209
+@patch
+def setup(self:Loop, model, train_dl, eval_dl):
+    "AdamW with decay groups and the schedule over all optimizer steps, through the runtime's `prepare`; count the steps."
+    o = self.optim
+    sampler = getattr(train_dl, 'batch_sampler', None)  # ftnb's length-grouped batches, or its per-example sampler
+    sampler = sampler if hasattr(sampler, 'set_epoch') else getattr(train_dl, 'sampler', None)
+    self.sampler = sampler if hasattr(sampler, 'set_epoch') else None  # None: resume skips batches, order not exact
+    opt = adamw(model, o.lr, 0.01 if o.weight_decay is None else o.weight_decay)  # torch's AdamW default, as in the course
+    ticks = self.rt.num_processes  # a prepared schedule is stepped once per process at every optimizer step (chapter 04)
+    n = max(1, round(o.epochs * steps_per_epoch(math.ceil(len(train_dl) / ticks), o.accum)))  # optimizer steps
+    sched = get_scheduler(o.scheduler, opt, num_warmup_steps=int(o.warmup if o.warmup >= 1 else o.warmup * n) * ticks,
+                          num_training_steps=n * ticks)
+    self.model, self.opt, self.train_dl, self.eval_dl, self.sched = self.rt.prepare(model, opt, train_dl, eval_dl, sched)
+    self.n_batches = len(self.train_dl)  # after prepare: batches per process
+    per_epoch = steps_per_epoch(self.n_batches, o.accum)
+    self.total, self.n_epochs = max(1, round(o.epochs * per_epoch)), math.ceil(o.epochs)
+    self.log_every = self.logs.log_every or max(1, per_epoch // 20)
+
+# %% ../nbs/03_custom_loop.ipynb #bb6e0c65
+@patch(as_prop=True)
+def seconds(self:Loop) -> float:
+    "Training time so far: this process's, plus that of the runs it resumed."
+    return self.elapsed + time.perf_counter() - self.t0
+
+# %% ../nbs/03_custom_loop.ipynb #78d62adc
+def loop_options(**options) -> dict:
+    "`Loop`'s keyword arguments from flat options: each field of `Optim`, `Checkpoints`, `Evals` or `Logs` goes into its group."
+    for name, cls in dict(optim=Optim, ckpt=Checkpoints, evals=Evals, logs=Logs).items():
+        options[name] = take_group(cls, options.get(name), options)
+    own = list(inspect.signature(Loop).parameters)[3:]
+    if 'device' in options: raise TypeError(f"Loop takes no device: pass runtime=Runtime({options['device']!r}, precision)")
+    if unknown := [k for k in options if k not in own]:
+        raise TypeError(f"unknown option {unknown[0]!r}: Loop takes {', '.join(own)} and their fields (epochs, lr, ckpt_dir, eval_every, ...)")
+    return options
 
 # %% ../nbs/03_custom_loop.ipynb #524c7244
 @patch
@@ -459,8 +494,8 @@ def micro_step(self:Loop, i:int, # the batch's index in its epoch
                batch:dict, # a training batch
               ) -> bool:
     "Forward and backward one micro-batch, scaled by its accumulation window; True when the window is complete."
-    start = (i // self.accum) * self.accum
-    window = min(self.accum, self.n_batches - start)  # the epoch's last window may be shorter
+    start = (i // self.optim.accum) * self.optim.accum
+    window = min(self.optim.accum, self.n_batches - start)  # the epoch's last window may be shorter
     sync = i + 1 - start >= window                     # the window's last micro-batch: synchronise and step
     batch = self.rt.to_device(batch)
     with self.rt.no_sync(self.model, sync):
@@ -490,7 +525,7 @@ def skip_batch(self:Loop, i:int, # the batch's index in its epoch
 @patch
 def opt_step(self:Loop):
     "Clip the gradients (with `max_norm`), step the optimizer and the schedule, zero the gradients, count the step."
-    if self.max_norm is not None: self.rt.clip(self.model, self.opt, self.max_norm)
+    if self.optim.max_norm is not None: self.rt.clip(self.model, self.opt, self.optim.max_norm)
     self.rt.step(self.opt); self.sched.step(); self.opt.zero_grad()
     self.step += 1; self.bar.update(1)
 
@@ -514,7 +549,7 @@ def run_eval(self:Loop, pos:float, # the position in epochs
     self.hist.log('eval', self.step, pos, samples=self.samples, seconds=self.seconds, **m)
     if m['loss'] < self.best_loss - 1e-12:
         self.best_loss, self.evals_since_best = m['loss'], 0
-        if self.patience is not None:
+        if self.evals.patience is not None:
             self.best_state = {k: v.detach().cpu().clone() for k, v in self.rt.unwrap(self.model).state_dict().items()}
     else: self.evals_since_best += 1
     return m
@@ -554,10 +589,10 @@ def after_step(self:Loop):
     "After an optimizer step: the callbacks, then the train record, evaluation and checkpoint that are due."
     for cb in self.callbacks: cb(self.step, self.hist)
     pos = self.epoch + self.batch / max(1, self.n_batches)
-    if self.run_count and (self.step % self.log_every == 0 or (self.log_last and self.step >= self.total)): self.log_train(pos)
+    if self.run_count and (self.step % self.log_every == 0 or (self.logs.log_last and self.step >= self.total)): self.log_train(pos)
     mid = self.batch < self.n_batches and self.step < self.total  # the end of an epoch (or of the run) does both anyway
-    if mid and self.eval_every and self.eval_dl is not None and self.step % self.eval_every == 0: self.run_eval(pos)
-    if mid and self.ckpt_every and self.step % self.ckpt_every == 0: self.checkpoint()
+    if mid and self.evals.eval_every and self.eval_dl is not None and self.step % self.evals.eval_every == 0: self.run_eval(pos)
+    if mid and self.ckpt.ckpt_every and self.step % self.ckpt.ckpt_every == 0: self.checkpoint()
 
 # %% ../nbs/03_custom_loop.ipynb #55504af7
 @patch
@@ -592,8 +627,8 @@ def one_epoch(self:Loop):
     if self.step < self.total or self.batch >= self.n_batches: self.epoch, self.batch = self.epoch + 1, 0
     if self.eval_dl is not None: self.run_eval(self.epoch + self.batch / max(1, self.n_batches))
     if self.last_ckpt is not None: self.checkpoint()
-    if self.patience is not None and self.evals_since_best >= self.patience:
-        self.rt.print(f"early stopping after epoch {self.epoch}: eval loss has not improved for {self.patience} evaluation(s)")
+    if self.evals.patience is not None and self.evals_since_best >= self.evals.patience:
+        self.rt.print(f"early stopping after epoch {self.epoch}: eval loss has not improved for {self.evals.patience} evaluation(s)")
         self.stop = True
 
 # %% ../nbs/03_custom_loop.ipynb #bff5f3d1
@@ -601,13 +636,13 @@ def one_epoch(self:Loop):
 def fit(self:Loop) -> History:
     "Train to the end (after resuming, when asked); under `patience` restore the best weights; return the `History`."
     self.t0 = time.perf_counter()
-    resumed = self.resume and self.last_ckpt.exists()
+    resumed = self.ckpt.resume and self.last_ckpt.exists()
     if resumed: self.restore()
     if self.rt.is_main: self.hist.report_to(self.reporters)  # every record from here on goes to them too
-    self.bar = tqdm(total=self.total, initial=self.step, disable=not (self.progress and self.rt.is_main), desc='train')
+    self.bar = tqdm(total=self.total, initial=self.step, disable=not (self.logs.progress and self.rt.is_main), desc='train')
     try:
         with StopSignals() if self.last_ckpt is not None else nullcontext() as self.signals:  # see `check_signal`
-            if self.eval_first and not resumed: self.run_eval(0.0)
+            if self.evals.eval_first and not resumed: self.run_eval(0.0)
             self.model.train()
             while self.epoch < self.n_epochs and self.step < self.total and not self.stop: self.one_epoch()
     finally: self.bar.close(); self.hist.close_reporters(); self.signals = None
@@ -615,14 +650,13 @@ def fit(self:Loop) -> History:
     return self.hist
 
 # %% ../nbs/03_custom_loop.ipynb #d2e9c102
-@delegates(Loop)
 def train(model, # a model returning `.loss` when `labels` are in the batch (or see `loss_fn`)
           train_dl, # training DataLoader (ftnb's sampler gives exact resume)
           eval_dl=None, # evaluation DataLoader, or None
-          **kwargs, # `Loop`'s options: epochs, lr, precision, accum, max_norm, ckpt_dir, resume, patience, ...
+          **options, # `Loop`'s options, its groups' fields by name (`loop_options`): epochs, lr, accum, ckpt_dir, patience, ...
          ) -> History:
     "Train `model` with the course's loop plus accumulation, clipping, AMP, checkpoints and early stopping; return its `History`."
-    return Loop(model, train_dl, eval_dl, **kwargs).fit()
+    return Loop(model, train_dl, eval_dl, **loop_options(**options)).fit()
 
 # %% ../nbs/03_custom_loop.ipynb #aa72f230
 RECIPE = dict(batch_size=32, lr=1.5e-4, epochs=2, warmup=0.1)  # ftnb's defaults (`ftnb train`, `make demo`, README); measured by bench/finetune.py

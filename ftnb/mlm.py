@@ -4,28 +4,28 @@
 
 # %% ../nbs/06_mlm_adaptation.ipynb #ebffa6f1
 from __future__ import annotations
-import os, json, math, time, html, shutil, hashlib, itertools, dataclasses
+import os, json, math, time, html, shutil, hashlib, itertools
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 import transformers
 from datasets import Dataset
-from fastcore.meta import delegates
 from safetensors.torch import save_model
 from tqdm.auto import tqdm
 from transformers import (AutoConfig, AutoTokenizer, AutoModelForMaskedLM, DataCollatorForLanguageModeling,
                           default_data_collator, pipeline)
 from .core import *
 from .data import PairSampler, model_limit, read_texts
-from .loop import Loop, Runtime, steps_per_epoch
+from .loop import Runtime, steps_per_epoch, train
 import pyarrow as pa, pyarrow.compute as pc
 
 # %% auto #0
-__all__ = ['mlm_tokenizer', 'tokenize_for_mlm', 'group_texts', 'max_model_length', 'chunk_corpus', 'WholeWordCollator',
-           'whole_word_collator', 'fixed_eval_masks', 'masked_loss_sum', 'perplexity', 'evaluate_mlm', 'TorchShuffle',
-           'mlm_loader', 'train_mlm', 'head_report', 'general_prose', 'body_features', 'warm_start_mlm_head',
-           'fill_mask', 'adapt']
+__all__ = ['ADAPT_OPTIM', 'mlm_tokenizer', 'tokenize_for_mlm', 'group_texts', 'max_model_length', 'chunk_corpus',
+           'WholeWordCollator', 'whole_word_collator', 'fixed_eval_masks', 'masked_loss_sum', 'perplexity',
+           'evaluate_mlm', 'TorchShuffle', 'mlm_loader', 'train_mlm', 'head_report', 'general_prose', 'body_features',
+           'warm_start_mlm_head', 'fill_mask', 'Chunks', 'adapt']
 
 # %% ../nbs/06_mlm_adaptation.ipynb #1cb80025
 def _progress() -> bool:
@@ -169,7 +169,7 @@ def _stack(features, key, fill):
     return out
 
 # %% ../nbs/06_mlm_adaptation.ipynb #dfe6e122
-@dataclasses.dataclass
+@dataclass
 class WholeWordCollator:
     "Collate chunks that carry `word_ids`, masking whole words with probability `probability` (vectorised)."
     tokenizer: object
@@ -335,7 +335,6 @@ def mlm_loader(ds:Dataset, # chunks to train on
                                        collate_fn=collator, drop_last=len(ds) > batch_size, generator=torch.Generator())
 
 # %% ../nbs/06_mlm_adaptation.ipynb #e2da69eb
-@delegates(Loop, but=['eval_dl', 'eval_first', 'log_last', 'loss_fn', 'eval_fn', 'metric_fn'])
 def train_mlm(model, # an `AutoModelForMaskedLM`; parameters with requires_grad=False stay frozen
               train_ds:Dataset, # chunks to train on
               collator, # masks each training batch
@@ -348,7 +347,7 @@ def train_mlm(model, # an `AutoModelForMaskedLM`; parameters with requires_grad=
               warmup:float=0.0, # warm-up: a fraction of the steps (< 1) or a number of steps (>= 1)
               seed:int=42, # shuffling and masking seed
               log_every:int=10, # steps between training-loss records
-              **kwargs, # more of chapter 03's `Loop` options: precision, max_norm, accum, ckpt_dir, ckpt_every, resume, callbacks, ...
+              **kwargs, # more of chapter 03's `train` options: precision, scheduler, max_norm, accum, ckpt_dir, ckpt_every, resume, callbacks, ...
              ) -> History:
     "Train `model` in place on masked-LM batches with chapter 03's loop; return a `History` with train loss and eval perplexity."
     dl = mlm_loader(train_ds, collator, batch_size, seed)
@@ -357,8 +356,8 @@ def train_mlm(model, # an `AutoModelForMaskedLM`; parameters with requires_grad=
     if max_steps: epochs = max_steps / steps_per_epoch(len(dl), kwargs.get('accum', 1))
     ev = None if eval_ds is None else _as_loader(eval_ds, batch_size)
     kwargs.setdefault('progress', _progress())
-    hist = Loop(model, dl, ev, epochs=epochs, lr=lr, weight_decay=weight_decay, warmup=warmup, seed=seed, log_every=log_every,
-                loss_fn=masked_loss_sum, eval_fn=evaluate_mlm, eval_first=ev is not None, log_last=True, **kwargs).fit()
+    hist = train(model, dl, ev, epochs=epochs, lr=lr, weight_decay=weight_decay, warmup=warmup, seed=seed, log_every=log_every,
+                 loss_fn=masked_loss_sum, eval_fn=evaluate_mlm, eval_first=ev is not None, log_last=True, **kwargs)
     model.eval()
     return hist
 
@@ -436,9 +435,6 @@ class _Features(torch.utils.data.Dataset):
         idx = torch.as_tensor(idx)
         return {'hidden': self.hidden[idx], 'labels': self.labels[idx]}
 
-# %% ../nbs/06_mlm_adaptation.ipynb #ffd1f36c
-def _whole_batch(batch): return batch  # `_Features` already returns whole batches
-
 # %% ../nbs/06_mlm_adaptation.ipynb #8dd5eebd
 def _head_loss(model, batch:dict) -> tuple:
     "The warm start's loss hook: the head alone on cached body outputs, `(mean cross-entropy, 1)`."
@@ -459,11 +455,12 @@ def _frozen_body(checkpoint, seed:int) -> tuple:
 def _train_head(model, hidden, labels, ev:Dataset, recipe:dict, precision:str) -> History:
     "Train the head with chapter 03's loop on shuffled batches of cached (hidden state, label) pairs; evaluate on `ev`."
     r = recipe
-    dl = torch.utils.data.DataLoader(_Features(hidden, labels), batch_size=r['batch_tokens'], collate_fn=_whole_batch,
+    dl = torch.utils.data.DataLoader(_Features(hidden, labels), batch_size=r['batch_tokens'],
+                                     collate_fn=torch.utils.data.default_convert,  # the batch as `_Features` built it
                                      sampler=TorchShuffle(len(labels), r['seed']), generator=torch.Generator())
-    return Loop(model, dl, _as_loader(ev, 32), epochs=r['epochs'], lr=r['lr'], weight_decay=0.01, warmup=len(dl) // 10,
-                seed=r['seed'], precision=precision, log_every=max(1, len(dl) // 4), loss_fn=_head_loss,
-                eval_fn=evaluate_mlm, eval_first=True, progress=_progress()).fit()
+    return train(model, dl, _as_loader(ev, 32), epochs=r['epochs'], lr=r['lr'], weight_decay=0.01, warmup=len(dl) // 10,
+                 seed=r['seed'], precision=precision, log_every=max(1, len(dl) // 4), loss_fn=_head_loss,
+                 eval_fn=evaluate_mlm, eval_first=True, progress=_progress())
 
 # %% ../nbs/06_mlm_adaptation.ipynb #22974cae
 _WARM_START_FILES = ('warm_start.json', 'config.json', 'model.safetensors', 'tokenizer_config.json')
@@ -538,52 +535,56 @@ def _adapt_sizes(n:int, train_size:int, test_size:int, chunk_size:int) -> tuple:
                          f"{n} chunks of {chunk_size}: pass smaller sizes")
     return train, test
 
+# %% ../nbs/06_mlm_adaptation.ipynb #fc3f6653
+@dataclass
+class Chunks:
+    "How `adapt` turns a corpus into masked-LM data: chunk length, train/test chunks, and the masking."
+    train_size:int=None # training chunks (default 4,000 / 64 smoke, fewer for a small corpus; the course: 10,000)
+    test_size:int=None # test chunks (default 100 / 16, at most a tenth of the corpus; the course: 10% of train_size)
+    chunk_size:int=128 # tokens per chunk
+    whole_word:bool=False # whole-word masking (20% of words) instead of 15% of tokens
+    mlm_probability:float=0.15 # token masking rate (or word rate when `whole_word`)
+
 # %% ../nbs/06_mlm_adaptation.ipynb #c2b9a94f
-def _adapt_data(checkpoint, corpus, train_size:int, test_size:int, chunk_size:int, whole_word:bool, mlm_probability:float,
-                seed:int) -> tuple:
+def _adapt_data(checkpoint, corpus, chunks:Chunks, seed:int) -> tuple:
     "`(tokenizer, training chunks, training collator, fixed-mask test chunks)` for `adapt`."
     if corpus is None: corpus = read_texts('reviews')  # the reviews task's training reviews, never its test reviews
-    tok = mlm_tokenizer(checkpoint)
-    chunks = chunk_corpus(corpus, tok, chunk_size, checkpoint=checkpoint)
-    train_size, test_size = _adapt_sizes(len(chunks), train_size, test_size, chunk_size)
-    split = chunks.train_test_split(train_size=train_size, test_size=test_size, seed=seed)
-    collator = (whole_word_collator(tok, mlm_probability) if whole_word
-                else DataCollatorForLanguageModeling(tok, mlm_probability=mlm_probability))
+    tok, c = mlm_tokenizer(checkpoint), chunks
+    ds = chunk_corpus(corpus, tok, c.chunk_size, checkpoint=checkpoint)
+    train_size, test_size = _adapt_sizes(len(ds), c.train_size, c.test_size, c.chunk_size)
+    split = ds.train_test_split(train_size=train_size, test_size=test_size, seed=seed)
+    collator = (whole_word_collator(tok, c.mlm_probability) if c.whole_word
+                else DataCollatorForLanguageModeling(tok, mlm_probability=c.mlm_probability))
     return tok, split['train'], collator, fixed_eval_masks(split['test'], collator, seed=seed)
 
+# %% ../nbs/06_mlm_adaptation.ipynb #fda851ac
+ADAPT_OPTIM = Optim(epochs=1, lr=2e-4, weight_decay=0.01)  # `adapt`'s defaults: one pass over the chunks at 2e-4
+
 # %% ../nbs/06_mlm_adaptation.ipynb #ecbdfff0
-@delegates(train_mlm, but=['eval_ds', 'ckpt_dir', 'log_every', 'ckpt_every'])
 def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
           corpus=None, # Dataset(text) or list of in-domain texts; default `read_texts('reviews')`
-          train_size:int=None, # training chunks (default 4,000 / 64 smoke, fewer for a small corpus; the course: 10,000)
-          test_size:int=None, # test chunks (default 100 / 16, at most a tenth of the corpus; the course: 10% of train_size)
-          chunk_size:int=128, # tokens per chunk
-          epochs:float=1, # passes over the training chunks
+          chunks:Chunks=None, # chunk length, train/test chunks, masking; default `Chunks()`
+          optim:Optim=None, # chapter 00's optimisation options; default `ADAPT_OPTIM`, one pass at 2e-4
           batch_size:int=32, # chunks per step
-          lr:float=2e-4, # peak learning rate
-          weight_decay:float=0.01, # AdamW weight decay
-          whole_word:bool=False, # whole-word masking (20% of words) instead of 15% of tokens
-          mlm_probability:float=0.15, # token masking rate (or word rate when `whole_word`)
           seed:int=42, # split, masking and shuffling seed
           output_dir:str=None, # save the adapted model, tokenizer and history.json here; checkpoints meanwhile go to `output_dir/checkpoints`
           resume:bool=False, # continue exactly from `output_dir/checkpoints/last` (if it exists)
           precision:str=None, # 'fp32' | 'bf16' | 'fp16' (CUDA only); default `pick_precision`
-          log_every:int=None, # steps between training-loss records (default: about 8 per epoch)
-          ckpt_every:int=None, # with `output_dir`: steps between checkpoints (default: about 4 per epoch)
-          **kwargs, # more `train_mlm` / `Loop` options: max_norm, accum, warmup, callbacks, report_to, ...
+          **options, # `Chunks`' and `Optim`'s fields by name (train_size=, lr=, ...), and `train_mlm`'s: log_every, ckpt_every, callbacks, ...
          ) -> tuple:
     "Fine-tune a masked LM on in-domain text; returns `(model, history)` with eval perplexity before training and per epoch."
     if resume and output_dir is None: raise ValueError("resume=True continues the run saved in output_dir/checkpoints: pass its output_dir")
+    chunks, optim = take_group(Chunks, chunks, options), take_group(Optim, optim or ADAPT_OPTIM, options)
     if output_dir is not None:  # events in `output_dir/runs`, which outlives `checkpoints/`
-        kwargs['report_to'] = make_reporters(kwargs.get('report_to'), Path(output_dir)/'runs')
-    tok, train_ds, collator, ev = _adapt_data(checkpoint, corpus, train_size, test_size, chunk_size, whole_word, mlm_probability, seed)
+        options['report_to'] = make_reporters(options.get('report_to'), Path(output_dir)/'runs')
+    tok, train_ds, collator, ev = _adapt_data(checkpoint, corpus, chunks, seed)
     set_seed(seed)
     with temp_env(TRANSFORMERS_VERBOSITY='error'): model = AutoModelForMaskedLM.from_pretrained(checkpoint)
-    per_epoch = steps_per_epoch(math.ceil(len(train_ds) / batch_size), kwargs.get('accum', 1))
-    ckpt_dir = None if output_dir is None else Path(output_dir)/'checkpoints'
-    hist = train_mlm(model, train_ds, collator, ev, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                     seed=seed, precision=precision, log_every=log_every or max(1, per_epoch // 8), ckpt_dir=ckpt_dir,
-                     ckpt_every=(ckpt_every or max(1, per_epoch // 4)) if ckpt_dir else None, resume=resume, **kwargs)
+    per_epoch = steps_per_epoch(math.ceil(len(train_ds) / batch_size), optim.accum)
+    ckpt_dir, ckpt_every = None if output_dir is None else Path(output_dir)/'checkpoints', options.pop('ckpt_every', None)
+    hist = train_mlm(model, train_ds, collator, ev, batch_size=batch_size, seed=seed, precision=precision, ckpt_dir=ckpt_dir,
+                     log_every=options.pop('log_every', None) or max(1, per_epoch // 8),
+                     ckpt_every=(ckpt_every or max(1, per_epoch // 4)) if ckpt_dir else None, resume=resume, **asdict(optim), **options)
     if output_dir is not None:
         out = Path(output_dir)  # saved whole into a temp folder, then moved in file by file: the run's lock files stay
         with atomic_dir(out/'.saving') as tmp: _save_mlm(model, tok, tmp, hist)

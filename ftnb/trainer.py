@@ -18,8 +18,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 # %% auto #0
-__all__ = ['precision_args', 'ClockCallback', 'log_trainer_entry', 'HistoryCallback', 'weighted_loss_func', 'make_trainer',
-           'history_from_trainer', 'epoch_table', 'baselines']
+__all__ = ['precision_args', 'ClockCallback', 'log_trainer_entry', 'HistoryCallback', 'weighted_loss_func', 'optim_args',
+           'make_trainer', 'history_from_trainer', 'epoch_table', 'baselines']
 
 # %% ../nbs/02_trainer.ipynb #92514da7
 def precision_args(precision:str=None, # 'fp32', 'bf16' or 'fp16'; default `pick_precision()`
@@ -101,34 +101,38 @@ def _loss_func(model, train_ds, how):
     w = class_weights(train_ds[col] if isinstance(how, str) else None, how, model.config.num_labels, task, label_names(model))
     return weighted_loss_func(w, task, model)
 
+# %% ../nbs/02_trainer.ipynb #2687d67b
+def optim_args(optim:Optim, # the optimisation options (chapter 00)
+              ) -> dict:
+    "`optim` as `TrainingArguments` options; a `None` weight decay or clipping norm leaves the Trainer's default."
+    kw = dict(num_train_epochs=optim.epochs, learning_rate=optim.lr, lr_scheduler_type=optim.scheduler,
+              warmup_steps=optim.warmup, gradient_accumulation_steps=optim.accum)
+    return {**kw, **{k: v for k, v in dict(weight_decay=optim.weight_decay, max_grad_norm=optim.max_norm).items() if v is not None}}
+
 # %% ../nbs/02_trainer.ipynb #c3c3f565
 def make_trainer(model, # a sequence-classification model, e.g. from `load_classifier`
                  tokenizer, # its tokenizer: `processing_class`, and the padding collator
                  tok_ds, # a tokenized `DatasetDict` (from `tokenize_pairs`)
                  output_dir, # a folder for checkpoints (created; must not be a file)
-                 epochs:float=3, lr:float=5e-5, batch_size:int=8, # the course's defaults
-                 warmup:float=0, # warm-up: a fraction of all steps (< 1) or a number of steps (>= 1); the course: 0
-                 scheduler:str='linear', # any `lr_scheduler_type`: 'linear', 'cosine', 'constant', ...
-                 accum:int=1, # gradient accumulation steps
+                 optim:Optim=None, # epochs, lr, schedule, warm-up, decay, clipping, accumulation (`optim_args`); default: the course's
+                 batch_size:int=8, # the course's 8
                  precision:str=None, # 'fp32' | 'bf16' | 'fp16'; default `pick_precision()`
                  group_by_length:bool=False, # batch examples of similar length (less padding)
                  early_stopping:int=None, # patience in evaluations; keeps and restores the best model
                  class_weights=None, # 'balanced' (from the training split's labels), one weight per class, or None (see `class_weights`)
-                 train_split:str='train', eval_split:str='validation',
+                 train_split:str='train', eval_split:str='validation', # the splits to train and evaluate on
                  report_to:str='none', # or 'tensorboard' (the `History` records in `output_dir/runs`), 'trackio'
-                 seed:int=42, logging_steps:int=None, # default: about 20 logs per epoch
-                 **overrides, # any other `TrainingArguments`
+                 **overrides, # `Optim`'s fields by name (epochs=2, lr=1e-4, ...), or any `TrainingArguments` (seed, logging_steps, ...)
                 ) -> Trainer:
     "A `Trainer` with the course's defaults, per-epoch evaluation, offline metrics, safe mixed precision and optional class weights."
     if (out := Path(output_dir)).exists() and not out.is_dir(): raise ValueError(f"output_dir {out} is a file: pass a folder path")
     _check_dataset(model, tok_ds, [train_split, eval_split])
+    o, seed = take_group(Optim, optim, overrides), overrides.get('seed', 42)
     loss_func = _loss_func(model, tok_ds[train_split], class_weights)  # None: the model's own loss
-    per_epoch = math.ceil(math.ceil(len(tok_ds[train_split]) / batch_size) / accum)  # optimizer steps, as the Trainer counts them
-    kw = dict(output_dir=str(out), num_train_epochs=epochs, learning_rate=lr, per_device_train_batch_size=batch_size,
-              per_device_eval_batch_size=max(batch_size, 32), warmup_steps=warmup, lr_scheduler_type=scheduler, gradient_accumulation_steps=accum,
-              eval_strategy='epoch', save_strategy='no', logging_strategy='steps',
-              logging_steps=logging_steps or max(1, per_epoch // 20), seed=seed, data_seed=seed,
-              report_to='none', disable_tqdm=True, **precision_args(precision))
+    per_epoch = math.ceil(math.ceil(len(tok_ds[train_split]) / batch_size) / o.accum)  # optimizer steps, as the Trainer counts them
+    kw = dict(output_dir=str(out), per_device_train_batch_size=batch_size, per_device_eval_batch_size=max(batch_size, 32),
+              eval_strategy='epoch', save_strategy='no', logging_strategy='steps', logging_steps=max(1, per_epoch // 20),
+              seed=seed, data_seed=seed, report_to='none', disable_tqdm=True, **optim_args(o), **precision_args(precision))
     if group_by_length: kw['train_sampling_strategy'] = 'group_by_length'
     callbacks = [ClockCallback(), HistoryCallback(make_reporters(report_to, out/'runs'))]  # the clock first: `seconds`
     if early_stopping:

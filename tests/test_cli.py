@@ -23,11 +23,13 @@ def test_help_and_usage_error_from_the_console_script():
 
 def test_adapt_help_shows_adapts_own_defaults():
     import inspect
-    from ftnb.mlm import adapt
+    from ftnb.mlm import adapt, ADAPT_OPTIM, Chunks
     r = here('adapt', '--help')  # in this process: the console script's help is tested above
     text, sig = ' '.join(r.stdout.split()), inspect.signature(adapt).parameters
     assert r.returncode == 0 and '--resume' in text
-    for name in ['epochs', 'lr', 'batch_size', 'seed']: assert f"(default: {sig[name].default})" in text, name
+    for name in ['batch_size', 'seed']: assert f"(default: {sig[name].default})" in text, name
+    for name in ['epochs', 'lr']: assert f"(default: {getattr(ADAPT_OPTIM, name)})" in text, name  # adapt's, not Optim's
+    assert 'tokens per chunk' not in text and 'training chunks (default 4,000' in text  # Chunks' docments
 
 @pytest.mark.parametrize('args,msg', [([], 'required'), (['train', '--lr', '0'], 'positive float'),
     (['train', '--precision', 'fp8'], 'invalid choice'), (['train', '--data', 'missing/pairs.csv'], 'no such file'),
