@@ -33,8 +33,8 @@ def runtime_precision(precision:str=None, # 'fp32' | 'bf16' | 'fp16', or None to
     if precision is None and not os.environ.get('FTNB_PRECISION', '').strip():
         mp = os.environ.get('ACCELERATE_MIXED_PRECISION', 'no').strip().lower()
         if mp not in ('no', 'bf16', 'fp16'):
-            raise ValueError(f"accelerate launch --mixed_precision {mp}: ftnb trains in fp32, bf16 or fp16; launch with "
-                             "--mixed_precision no, bf16 or fp16")
+            raise ValueError(f"accelerate launch --mixed_precision {mp}: ftnb trains in fp32, bf16 or fp16; "
+                             "launch with --mixed_precision no, bf16 or fp16")
         if mp != 'no': precision = mp
     return check_precision(precision, device)  # None: pick_precision; fp16 only on CUDA
 
@@ -49,8 +49,8 @@ def fresh_state(mixed_precision:str, # Accelerate's name of the precision wanted
     if st.num_processes > 1:
         have, want = ({v: k for k, v in _MP.items()}.get(p, p) for p in (st.mixed_precision, mixed_precision))
         how = f"FTNB_PRECISION={want}" + ('' if want == 'fp32' else f" or accelerate launch --mixed_precision {want}")
-        raise ValueError(f"this launched run already trains in {have}, and {want} was asked for: the processes of one launch "
-                         f"share one precision: start the launch with {how}")
+        raise ValueError(f"this launched run already trains in {have}, and {want} was asked for: the processes "
+                         f"of one launch share one precision: start the launch with {how}")
     AcceleratorState._reset_state(reset_partial_state=True)  # what transformers' TrainingArguments does
 
 # %% ../nbs/04_accelerate.ipynb #45668ca0
@@ -98,12 +98,14 @@ def prepare(self:AccelerateRuntime, model, # the model (wrapped in DDP when ther
            ) -> tuple:
     "`accelerator.prepare` the five training objects; refuse when a later runtime has changed the process's precision."
     if str(self.accelerator.state.mixed_precision) != self.mixed_precision:
-        raise RuntimeError(f"this AccelerateRuntime was made for {self.precision}, but a later one changed this process's "
-                           f"Accelerate state to {self.accelerator.state.mixed_precision}: make a new AccelerateRuntime")
+        raise RuntimeError(f"this AccelerateRuntime was made for {self.precision}, but a later one changed "
+                           f"this process's Accelerate state to {self.accelerator.state.mixed_precision}: make a new "
+                           "AccelerateRuntime")
     self.accelerator.free_memory()  # forget objects of an earlier run: save_state saves every registered object
     if eval_dl is None:
         model, optimizer, train_dl, scheduler = self.accelerator.prepare(model, optimizer, train_dl, scheduler)
-    else: model, optimizer, train_dl, eval_dl, scheduler = self.accelerator.prepare(model, optimizer, train_dl, eval_dl, scheduler)
+    else: model, optimizer, train_dl, eval_dl, scheduler = self.accelerator.prepare(model, optimizer, train_dl,
+                                                                                    eval_dl, scheduler)
     return model, optimizer, train_dl, eval_dl, scheduler
 
 # %% ../nbs/04_accelerate.ipynb #4fb1d928
@@ -238,7 +240,8 @@ def load_state(self:AccelerateRuntime, path, # a folder written by `save_state`
     "Restore a `save_state` checkpoint (weights, optimizer, scheduler, this process's RNG); return its `state`."
     path = Path(path)
     if not (path/'state.json').is_file():
-        raise ValueError(f"{path} is not a complete Accelerate checkpoint (no state.json): resume from an older checkpoint or start again")
+        raise ValueError(f"{path} is not a complete Accelerate checkpoint (no state.json): resume from an older "
+                         "checkpoint or start again")
     try: self.accelerator.load_state(str(path))
     except Exception as e:
         raise ValueError(f"checkpoint {path} could not be loaded ({type(e).__name__}: {str(e)[:160]}): "
@@ -289,7 +292,8 @@ def train_accelerate(model, # a model returning `.loss` when `labels` are in the
                      **kwargs, # chapter 03's `train` options, passed on: epochs, lr, accum, ckpt_dir, resume, eval_every, ...
                     ) -> History: # the run's `History` (chapter 03)
     "Chapter 03's `train` under Accelerate; optionally save the unwrapped model with `save_pretrained`."
-    if 'device' in kwargs: raise ValueError("train_accelerate places the model itself: pass cpu=True instead of device=")
+    if 'device' in kwargs: raise ValueError("train_accelerate places the model itself: pass cpu=True "
+                                            "instead of device=")
     rt = runtime or AccelerateRuntime(precision, cpu=cpu)
     if output_dir is not None: kwargs['report_to'] = make_reporters(kwargs.get('report_to'), Path(output_dir)/'runs')
     hist = train(model, train_dl, eval_dl, runtime=rt, **kwargs)
@@ -325,6 +329,7 @@ def _launched_run(n_train:int, n_eval:int, report_path:str, epochs:int=1, batch_
     m = evaluate(model, pe, rt)
     counts = rt.accelerator.gather(torch.tensor([per_proc], device=rt.device)).tolist()
     if rt.is_main:
-        Path(report_path).write_text(json.dumps({'world_size': rt.num_processes, 'seconds': secs, 'n_eval': len(ds['validation']),
+        Path(report_path).write_text(json.dumps({'world_size': rt.num_processes, 'seconds': secs,
+                                                 'n_eval': len(ds['validation']),
             'gathered_n': m['n'], 'per_process_eval': counts, 'eval': hist.eval[-1], 'final': m}))
     rt.wait()

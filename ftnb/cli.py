@@ -109,9 +109,11 @@ def _recipe_options(t):
 # %% ../nbs/07_cli.ipynb #80dcaafc
 def _train_parser(sub):
     "Add the `train` subcommand to `sub`."
-    t = sub.add_parser('train', allow_abbrev=False, help='fine-tune a checkpoint on a classification dataset (texts or pairs; classes, tags or scores)',
-                       description='Fine-tune a checkpoint on single texts or sentence pairs (one class, several tags, or a score per example) '
-                       'with the chapter 03 loop under Accelerate; writes the model + tokenizer (save_pretrained), history.json and curves.png to --output-dir.')
+    t = sub.add_parser('train', allow_abbrev=False,
+                       help='fine-tune a checkpoint on a classification dataset (texts or pairs; classes, '
+                            'tags or scores)',
+                       description='Fine-tune a checkpoint on single texts or sentence pairs (one class, several '
+                       'tags, or a score per example) with the chapter 03 loop under Accelerate; writes the model + tokenizer (save_pretrained), history.json and curves.png to --output-dir.')
     _source_options(t, 'csv/tsv/json/jsonl/parquet file(s), a folder, or a hub dataset id (default: embedded pair task offline, GLUE MRPC online)', many=True)
     t.add_argument('--text-a', default=None, help='the text column (default: the first of text, sentence, sentence1 that the data has)')
     t.add_argument('--text-b', default='auto', help="the second text column of a pair; 'none': single texts "
@@ -160,12 +162,15 @@ def _use_options(p):
 def _predict_parser(sub):
     "Add the `predict` subcommand to `sub`."
     p = sub.add_parser('predict', allow_abbrev=False, help="add a trained model's predictions to a file's rows",
-                       description='Write the rows of --data, in order, with the predicted label and its probability (all class '
-                       'probabilities as columns; the score for regression; the tags for multi-label), streamed in chunks.')
+                       description='Write the rows of --data, in order, with the predicted label and its '
+                       'probability (all class probabilities as columns; the score for regression; the tags for '
+                       'multi-label), streamed in chunks.')
     _use_options(p)
-    p.add_argument('--output', default=None, metavar='FILE', help="where to write (format from the suffix); '-': csv on stdout "
+    p.add_argument('--output', default=None, metavar='FILE',
+                   help="where to write (format from the suffix); '-': csv on stdout "
                    "(default: DATA's name + .predictions, beside it)")
-    p.add_argument('--chunk-size', type=_positive(int), default=4096, help='rows read, predicted and written at a time (default: %(default)s)')
+    p.add_argument('--chunk-size', type=_positive(int), default=4096,
+                   help='rows read, predicted and written at a time (default: %(default)s)')
     p.add_argument('--no-progress', action='store_true', help='no progress bar (shown on stderr when it is a terminal)')
 
 # %% ../nbs/07_cli.ipynb #1fcec744
@@ -186,7 +191,9 @@ def _adapt_parser(sub):
                        description='Fine-tune a masked LM on unlabeled in-domain text (default: the reviews task\'s '
                        'training reviews) and report its perplexity; writes the adapted model + tokenizer and '
                        'history.json to --output-dir, ready for `ftnb train --checkpoint OUTPUT_DIR`.')
-    a.add_argument('--checkpoint', default=None, help='masked-LM hub id or local folder (default: the embedded MiniLM with its warm-started MLM head offline, distilbert-base-uncased online)')
+    a.add_argument('--checkpoint', default=None,
+                   help='masked-LM hub id or local folder (default: the embedded MiniLM with its warm-started MLM '
+                        'head offline, distilbert-base-uncased online)')
     a.add_argument('--data', default=None, metavar='SRC', nargs='+',
                    help="unlabeled text: csv/tsv/json/jsonl/parquet file(s) with a text column, .txt files (a text per "
                    "line), a folder, a hub id, or 'reviews' (default: the reviews task's training reviews, never its "
@@ -200,8 +207,10 @@ def _adapt_parser(sub):
     _adapt_option(a, '--batch-size', 'batch_size', type=_positive(int))
     _adapt_option(a, '--whole-word', 'whole_word', action='store_true')
     _adapt_option(a, '--seed', 'seed', type=int)
-    a.add_argument('--output-dir', default='runs/adapt', help='where the adapted model goes; one run at a time (default: %(default)s)')
-    a.add_argument('--resume', action='store_true', help='continue exactly from OUTPUT_DIR/checkpoints/last, left by an interrupted run')
+    a.add_argument('--output-dir', default='runs/adapt',
+                   help='where the adapted model goes; one run at a time (default: %(default)s)')
+    a.add_argument('--resume', action='store_true',
+                   help='continue exactly from OUTPUT_DIR/checkpoints/last, left by an interrupted run')
     _report_option(a)
     _smoke_option(a)
 
@@ -211,34 +220,49 @@ PREEMPTED = 75  # the exit code of a run stopped by SIGTERM/SIGINT after checkpo
 # %% ../nbs/07_cli.ipynb #5bf13f4e
 def make_parser() -> argparse.ArgumentParser:
     "The `ftnb` argument parser (subcommands `train`, `predict`, `evaluate`, `adapt`, `tune`, `export` and `labels`)."
-    p = _Parser(prog='ftnb', allow_abbrev=False, description='Fine-tune pretrained transformers, the Hugging Face course way (ftnb). '
+    p = _Parser(prog='ftnb', allow_abbrev=False,
+                description='Fine-tune pretrained transformers, the Hugging Face course way (ftnb). '
                 'Offline, the defaults are the embedded MiniLM checkpoint and sentence-pair task.',
                 epilog=f'Exit codes: 0 done, 2 a bad argument or input, {PREEMPTED} stopped by SIGTERM or Ctrl-C '
                        'after writing a checkpoint (run the command it prints to resume). Several processes: '
                        'accelerate launch [--cpu --num_processes 2 --num_machines 1 --mpirun_hostfile HOSTFILE] '
                        '$(which ftnb) train ...')
-    sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser, metavar='{train,predict,evaluate,adapt,tune,export,labels}')
+    sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser,
+                           metavar='{train,predict,evaluate,adapt,tune,export,labels}')
     _train_parser(sub); _predict_parser(sub); _evaluate_parser(sub); _adapt_parser(sub); _tune_parser(sub); _export_parser(sub); _labels_parser(sub)
     return p
 
 # %% ../nbs/07_cli.ipynb #f29b460c
 def _tune_parser(sub):
     "`ftnb tune`: an Optuna search over ftnb's recipe, bad trials pruned by their learning curves (chapter 06b)."
-    t = sub.add_parser('tune', allow_abbrev=False, help='search learning rate, batch size, epochs, warm-up, weight decay (and LoRA rank) with Optuna',
-                       description="Each trial is an ftnb training run; by default a trial whose curves `diagnose` calls unstable, or "
-                                   "still underfitting after an epoch, is pruned. Resumable: run the same command again.")
+    t = sub.add_parser('tune', allow_abbrev=False,
+                       help='search learning rate, batch size, epochs, warm-up, weight decay (and LoRA '
+                            'rank) with Optuna',
+                       description="Each trial is an ftnb training run; by default a trial whose curves `diagnose` "
+                                   "calls unstable, or still underfitting after an epoch, is pruned. Resumable: run "
+                                   "the same command again.")
     _source_options(t, 'a pair-task file, folder or hub id, as for `ftnb train` (default: the embedded pair task)')
-    t.add_argument('--trials', type=_positive(int), default=None, help='finished trials wanted (default: 20; 3 in the smoke profile)')
-    t.add_argument('--pruner', choices=['diagnose', 'median', 'none'], default='diagnose', help="diagnose: ftnb's learning-curve verdicts; median: Optuna's MedianPruner (default: %(default)s)")
+    t.add_argument('--trials', type=_positive(int), default=None,
+                   help='finished trials wanted (default: 20; 3 in the smoke profile)')
+    t.add_argument('--pruner', choices=['diagnose', 'median', 'none'], default='diagnose',
+                   help="diagnose: ftnb's learning-curve verdicts; median: Optuna's MedianPruner (default: "
+                        "%(default)s)")
     t.add_argument('--lora', action='store_true', help='search LoRA fine-tuning, its rank included')
-    t.add_argument('--budget-s', type=_positive(float), default=None, metavar='SECONDS', help='start no new trial after this many seconds')
-    t.add_argument('--max-train', type=_positive(int), default=None, metavar='N', help='use the first N training pairs only')
-    t.add_argument('--max-eval', type=_positive(int), default=None, metavar='N', help='use the first N validation pairs only')
-    t.add_argument('--seed', type=int, default=42, help='seeds the sampler, the data and every trial (default: %(default)s)')
-    t.add_argument('--storage', default=None, metavar='URL', help='a database that several workers share, each running this same '
-                   "command: sqlite:///PATH.db for workers on one machine, postgresql://USER@HOST/DB for several (pip install "
-                   "'ftnb[postgres]'); they may share --output-dir (default: OUTPUT_DIR/study.db, one worker)")
-    t.add_argument('--output-dir', default='runs/tune', help='study.db, trials.jsonl, each trial, best/ and search.png; one search '
+    t.add_argument('--budget-s', type=_positive(float), default=None, metavar='SECONDS',
+                   help='start no new trial after this many seconds')
+    t.add_argument('--max-train', type=_positive(int), default=None, metavar='N',
+                   help='use the first N training pairs only')
+    t.add_argument('--max-eval', type=_positive(int), default=None, metavar='N',
+                   help='use the first N validation pairs only')
+    t.add_argument('--seed', type=int, default=42,
+                   help='seeds the sampler, the data and every trial (default: %(default)s)')
+    t.add_argument('--storage', default=None, metavar='URL',
+                   help='a database that several workers share, each running this same '
+                   "command: sqlite:///PATH.db for workers on one machine, postgresql://USER@HOST/DB for several "
+                   "(pip install 'ftnb[postgres]'); they may share --output-dir (default: "
+                   "OUTPUT_DIR/study.db, one worker)")
+    t.add_argument('--output-dir', default='runs/tune',
+                   help='study.db, trials.jsonl, each trial, best/ and search.png; one search '
                    'at a time unless --storage (default: %(default)s)')
     _report_option(t)
     _smoke_option(t)
@@ -246,15 +270,19 @@ def _tune_parser(sub):
 # %% ../nbs/07_cli.ipynb #e378304f
 def _export_parser(sub):
     "`ftnb export`: an ONNX copy of a trained model, optionally int8 (chapter 06c)."
-    e = sub.add_parser('export', allow_abbrev=False, help='export a trained model to ONNX (optionally int8) for fast CPU inference without torch',
-                       description="Export RUN_DIR's classifier to ONNX (a LoRA adapter merged first), checked against PyTorch on real rows. "
-                       "The folder (model.onnx, tokenizer, config.json) works with `ftnb predict --model` and `ftnb evaluate --model`, "
-                       "or with onnxruntime alone.")
+    e = sub.add_parser('export', allow_abbrev=False,
+                       help='export a trained model to ONNX (optionally int8) for fast CPU inference without torch',
+                       description="Export RUN_DIR's classifier to ONNX (a LoRA adapter merged first), checked "
+                       "against PyTorch on real rows. The folder (model.onnx, tokenizer, config.json) works with "
+                       "`ftnb predict --model` and `ftnb evaluate --model`, or with onnxruntime alone.")
     e.add_argument('model', metavar='RUN_DIR', help='a trained model folder: the --output-dir of `ftnb train`')
     e.add_argument('--format', choices=['onnx'], default='onnx', help='the export format (default: %(default)s)')
-    e.add_argument('--quantize', default=None, metavar='TYPE', help=f"dynamic quantization of the weights: {' or '.join(QUANT_TYPES)} (default: none, fp32)")
-    e.add_argument('--output', default=None, metavar='DIR', help="the export folder (default: RUN_DIR-onnx; RUN_DIR-int8 when quantized to int8)")
-    e.add_argument('--tolerance', type=_positive(float), default=1e-3, help="the largest |logit difference| the fp32 graph may show against PyTorch (default: %(default)s)")
+    e.add_argument('--quantize', default=None, metavar='TYPE',
+                   help=f"dynamic quantization of the weights: {' or '.join(QUANT_TYPES)} (default: none, fp32)")
+    e.add_argument('--output', default=None, metavar='DIR',
+                   help="the export folder (default: RUN_DIR-onnx; RUN_DIR-int8 when quantized to int8)")
+    e.add_argument('--tolerance', type=_positive(float), default=1e-3,
+                   help="the largest |logit difference| the fp32 graph may show against PyTorch (default: %(default)s)")
 
 # %% ../nbs/07_cli.ipynb #65031dce
 def _labels_parser(sub):
@@ -279,7 +307,8 @@ class UsageError(Exception):
 def _check_paths(args):
     from ftnb.data import looks_local
     out = Path(args.output_dir)
-    if out.exists() and not out.is_dir(): raise UsageError(f"--output-dir {out} is a file, not a folder: choose another path")
+    if out.exists() and not out.is_dir(): raise UsageError(f"--output-dir {out} is a file, not a folder: choose "
+                                                           "another path")
     for a in out.parents:
         if a.exists() and not a.is_dir(): raise UsageError(f"--output-dir {out}: {a} is a file, not a folder")
     data = getattr(args, 'data', None)
@@ -288,8 +317,10 @@ def _check_paths(args):
     ck = args.checkpoint
     if ck and (ck.startswith(('.', '/', '~')) or Path(ck).exists() or ck.count('/') > 1):
         p = Path(ck).expanduser()
-        if not p.is_dir(): raise UsageError(f"--checkpoint {ck}: no such folder (give a local model folder or a hub id)")
-        if not (p/'config.json').is_file(): raise UsageError(f"--checkpoint {ck}: no config.json in that folder: not a transformers model")
+        if not p.is_dir(): raise UsageError(f"--checkpoint {ck}: no such folder (give a local model folder "
+                                            "or a hub id)")
+        if not (p/'config.json').is_file(): raise UsageError(f"--checkpoint {ck}: no config.json in that folder: not "
+                                                             "a transformers model")
     if getattr(args, 'resume', False) and not (out/'checkpoints'/'last').is_dir():
         raise UsageError(f"--resume: no checkpoint at {out/'checkpoints'/'last'}: start without --resume")
 
@@ -369,26 +400,32 @@ def _train_inputs(args, rt) -> dict:
     source = _data_source(args.data)
     try:
         with rt.accelerator.main_process_first():
-            raw = load_task(source, text_a=args.text_a, text_b=_none(args.text_b), label=args.label, task=args.task, seed=args.seed)
+            raw = load_task(source, text_a=args.text_a, text_b=_none(args.text_b), label=args.label, task=args.task,
+                            seed=args.seed)
             if args.max_train: raw['train'] = raw['train'].select(range(min(args.max_train, len(raw['train']))))
             if args.per_class: raw['train'] = sample_per_class(raw['train'], args.per_class, seed=args.seed)
             tok = AutoTokenizer.from_pretrained(ck)
             (a, b), (task, names) = text_columns(raw['train']), label_info(raw['train'])
             win = _windows(args, raw['train'], tok, a, b)
-            ds = tokenize_texts(raw, tok, a, b, max_length=win['max_length'], stride=win['stride'], remove_text=True, rename_label=True)
+            ds = tokenize_texts(raw, tok, a, b, max_length=win['max_length'], stride=win['stride'], remove_text=True,
+                                rename_label=True)
         has_eval = 'validation' in ds and len(ds['validation']) > 0 and \
                    (task != 'single_label_classification' or min(ds['validation']['labels']) >= 0)  # GLUE test-style -1: unlabelled
-        tdl, edl = make_loaders(ds, tok, batch_size=args.batch_size, group_by_length=args.group_by_length, seed=args.seed,
+        tdl, edl = make_loaders(ds, tok, batch_size=args.batch_size, group_by_length=args.group_by_length,
+                                seed=args.seed,
                                 eval_split='validation' if has_eval else None)
         set_seed(args.seed)  # the new head's random init: without this, two runs with one --seed start from different heads
-        model = with_lora(load_classifier(ck, None if task == 'regression' else names, pooling=args.pooling, task=task, pairs=bool(b)), args.lora)
+        model = with_lora(load_classifier(ck, None if task == 'regression' else names, pooling=args.pooling,
+                                          task=task, pairs=bool(b)), args.lora)
         check_vocab(model, tok, str(ck))
         model.config.ftnb_text_columns = [a, b]  # what `ftnb predict` reads by default
         record_windows(model, **win)             # and how it cuts texts
         hooks = _hooks(args, ds, model, task, names, win, has_eval)
     except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e, rt) from None
-    return dict(checkpoint=ck, source=source or 'the default pair task', tok=tok, train_dl=tdl, eval_dl=edl, names=names, model=model, task=task, win=win,
-                texts=[c for c in (a, b) if c], raw_train=raw['train'], n_texts=len(raw['train']), n_train=len(ds['train']), n_eval=len(ds['validation']) if has_eval else 0, **hooks)
+    return dict(checkpoint=ck, source=source or 'the default pair task', tok=tok, train_dl=tdl, eval_dl=edl,
+                names=names, model=model, task=task, win=win,
+                texts=[c for c in (a, b) if c], raw_train=raw['train'], n_texts=len(raw['train']),
+                n_train=len(ds['train']), n_eval=len(ds['validation']) if has_eval else 0, **hooks)
 
 # %% ../nbs/07_cli.ipynb #7579f774
 def _val_logits(model, eval_dl, doc=None, aggregate:str='mean') -> tuple:
@@ -455,15 +492,20 @@ def _describe(args, run:dict, rt, out:Path, secs:float):
     "Write the head's code (mean/pair heads), `ftnb_run.json` and the model card into the run's folder."
     from ftnb.ship import write_remote_code, write_run, write_card
     if not args.lora: write_remote_code(out)
-    recipe = dict(epochs=args.epochs, lr=_lr(args), batch_size=args.batch_size, warmup=args.warmup, seed=args.seed, lora_rank=args.lora,
+    recipe = dict(epochs=args.epochs, lr=_lr(args), batch_size=args.batch_size, warmup=args.warmup, seed=args.seed,
+                  lora_rank=args.lora,
                   class_weights=args.class_weights)
     if args.few_shot:
         from ftnb.fewshot import FEW_SHOT
-        recipe = {'method': 'few-shot: contrastive pairs, then a logistic-regression head (chapter 06d)', **{f'few_shot_{k}': v for k, v in FEW_SHOT.items()},
+        recipe = {'method': 'few-shot: contrastive pairs, then a logistic-regression head (chapter 06d)',
+                  **{f'few_shot_{k}': v for k, v in FEW_SHOT.items()},
                   'seed': args.seed}
-    write_run(out, command=shlex.join(['ftnb', *getattr(args, 'argv', [])]), checkpoint_name=checkpoint_name(run['checkpoint']),
-              source=str(run['source']), task=run['task'], n_texts=run['n_texts'], n_train=run['n_train'], n_eval=run['n_eval'],
-              recipe={k: v for k, v in recipe.items() if v is not None}, precision=rt.precision, processes=rt.num_processes,
+    write_run(out, command=shlex.join(['ftnb', *getattr(args, 'argv', [])]),
+              checkpoint_name=checkpoint_name(run['checkpoint']),
+              source=str(run['source']), task=run['task'], n_texts=run['n_texts'], n_train=run['n_train'],
+              n_eval=run['n_eval'],
+              recipe={k: v for k, v in recipe.items() if v is not None}, precision=rt.precision,
+              processes=rt.num_processes,
               device=rt.device.type, seconds=round(secs, 1))
     write_card(out)
 
@@ -473,10 +515,14 @@ def _few_shot(args, run:dict, rt, out:Path) -> History:
     from ftnb.fewshot import train_few_shot
     from ftnb.accel import save_final
     bad = ('--lora' if args.lora else '--resume' if args.resume else 'accelerate launch with several processes' if rt.num_processes > 1 else None)
-    if bad: raise ValueError(f"--few-shot cannot be combined with {bad}: it trains one model in one process, in seconds to a minute; drop {bad}")
-    if args.class_weights is not None: raise ValueError("--few-shot fits its head by logistic regression and takes no --class-weights: drop it")
-    hist = train_few_shot(run['model'], run['tok'], run['raw_train'], run['eval_dl'], precision=rt.precision, seed=args.seed,
-                          output_dir=out, report_to=args.report_to, max_length=run['win']['max_length'], metric_fn=run['metric_fn'])
+    if bad: raise ValueError(f"--few-shot cannot be combined with {bad}: it trains one model in one process, in "
+                             f"seconds to a minute; drop {bad}")
+    if args.class_weights is not None: raise ValueError("--few-shot fits its head by logistic regression and takes "
+                                                        "no --class-weights: drop it")
+    hist = train_few_shot(run['model'], run['tok'], run['raw_train'], run['eval_dl'], precision=rt.precision,
+                          seed=args.seed,
+                          output_dir=out, report_to=args.report_to, max_length=run['win']['max_length'],
+                          metric_fn=run['metric_fn'])
     save_final(run['model'], out, rt, run['tok'], hist)
     return hist
 
@@ -494,18 +540,21 @@ def train_command(args, # the parsed `ftnb train` arguments
         rt.print(_header(run, rt))
         t0 = time.perf_counter()
         try: hist = _few_shot(args, run, rt, out) if args.few_shot else \
-                    train_accelerate(run['model'], run['train_dl'], run['eval_dl'], runtime=rt, epochs=args.epochs, lr=_lr(args), warmup=args.warmup,
-                                     seed=args.seed, ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out, tokenizer=run['tok'],
+                    train_accelerate(run['model'], run['train_dl'], run['eval_dl'], runtime=rt, epochs=args.epochs,
+                                     lr=_lr(args), warmup=args.warmup,
+                                     seed=args.seed, ckpt_dir=out/'checkpoints', resume=args.resume, output_dir=out,
+                                     tokenizer=run['tok'],
                                      loss_fn=run['loss_fn'], metric_fn=run['metric_fn'], report_to=args.report_to)
         except (ValueError, FileNotFoundError) as e: raise _one_line(e, rt) from None  # e.g. a corrupt checkpoint to resume from
         except Preempted as e: return _preempted(args, e, rt)  # checkpointed; leaving `_own` frees the folder
         secs = time.perf_counter() - t0
         if rt.is_main: _drop_stale(out, bool(args.lora))
         if rt.is_main and run['task'] == 'multi_label_classification' and run['eval_dl'] is not None and rt.num_processes == 1:
-            rt.print(f"per-tag thresholds tuned on validation: {_tune_thresholds(run['model'], run['eval_dl'], out, run['doc'], run['win']['aggregate'])}")
+            rt.print("per-tag thresholds tuned on validation: "
+                     f"{_tune_thresholds(run['model'], run['eval_dl'], out, run['doc'], run['win']['aggregate'])}")
         cal = _calibrate(run, out, rt) if rt.is_main else None
-        if cal: rt.print(f"temperature {cal['temperature']} fitted on validation: ECE {cal['ece_before']} -> {cal['ece_after']}, "
-                         f"log-loss {cal['nll_before']} -> {cal['nll_after']} (chapter 06c)")
+        if cal: rt.print(f"temperature {cal['temperature']} fitted on validation: ECE {cal['ece_before']} -> "
+                         f"{cal['ece_after']}, log-loss {cal['nll_before']} -> {cal['nll_after']} (chapter 06c)")
         if rt.is_main and args.lora:  # the adapter alone was saved: record how to rebuild its base (`load_lora`)
             from ftnb.lora import write_lora_info
             write_lora_info(run['model'], out)
@@ -555,11 +604,13 @@ def predict_command(args, # the parsed `ftnb predict` arguments
     if str(out) != '-' and Path(out).resolve() == Path(args.data).resolve():
         raise _one_line(ValueError(f"--output {out} is the input file: choose another path"), rt)
     t0 = time.perf_counter()
-    try: predict(load_model(args.model), args.data, out, text_a=args.text_a, text_b=_none(args.text_b), batch_size=args.batch_size,
+    try: predict(load_model(args.model), args.data, out, text_a=args.text_a, text_b=_none(args.text_b),
+                 batch_size=args.batch_size,
                  chunk_size=args.chunk_size, precision=args.precision, runtime=rt, windows=_reading(args),
                  progress=not args.no_progress and sys.stderr.isatty())
     except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e, rt) from None
-    if rt is None or rt.is_main: print(f"ftnb predict: predictions in {'stdout' if str(out) == '-' else out} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    if rt is None or rt.is_main: print(f"ftnb predict: predictions in {'stdout' if str(out) == '-' else out} "
+                                       f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return 0
 
 # %% ../nbs/07_cli.ipynb #7960a305
@@ -584,14 +635,16 @@ def evaluate_command(args, # the parsed `ftnb evaluate` arguments
     quiet_libraries()
     rt = _launched(args)
     out = Path(args.output_dir) if args.output_dir else Path(args.model)/'eval'
-    try: r = evaluate_file(load_model(args.model), args.data, label=args.label, output_dir=out, top=args.top, text_a=args.text_a,
+    try: r = evaluate_file(load_model(args.model), args.data, label=args.label, output_dir=out, top=args.top,
+                           text_a=args.text_a,
                            text_b=_none(args.text_b), batch_size=args.batch_size, precision=args.precision,
                            windows=_reading(args), runtime=rt)
     except (ValueError, FileNotFoundError, OSError, TypeError) as e: raise _one_line(e, rt) from None
     if rt is not None and not rt.is_main: return 0  # the main process prints and writes
     _calibration_files(r, out)
     print(f"ftnb evaluate: {args.model} on {args.data}: " + ', '.join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in r['metrics'].items()))
-    if r['confusion'] is not None: print(f"\nconfusion matrix (rows: true, columns: predicted)\n{r['confusion'].to_string()}")
+    if r['confusion'] is not None: print("\nconfusion matrix (rows: true, columns: "
+                                         f"predicted)\n{r['confusion'].to_string()}")
     with pd.option_context('display.max_colwidth', 80, 'display.width', 200):
         print(f"\nmost confidently wrong ({len(r['wrong'])} of top {args.top})\n" + (r['wrong'].to_string(index=False) if len(r['wrong']) else 'none'))
     print(f"\nsaved: {', '.join(str(p) for p in r['files'])}")
@@ -632,7 +685,8 @@ def adapt_command(args, # the parsed `ftnb adapt` arguments
             print(f"ftnb adapt: {checkpoint_name(ck)} on {what} ({len(corpus)} texts); "
                   f"{'smoke' if smoke() else 'full'} profile{', resuming' if args.resume else ''}", flush=True)
             t0 = time.perf_counter()
-            _, hist = adapt(str(ck), corpus, output_dir=args.output_dir, resume=args.resume, report_to=args.report_to, **given)
+            _, hist = adapt(str(ck), corpus, output_dir=args.output_dir, resume=args.resume, report_to=args.report_to,
+                            **given)
         except Preempted as e: return _preempted(args, e)  # checkpointed; leaving `_own` frees the folder
         except (ValueError, FileNotFoundError, OSError) as e:
             raise _one_line(type(e)(str(e).replace('pass text=', 'pass --text'))) from None  # the flag, not the argument
@@ -648,7 +702,8 @@ def tune_command(args, # the parsed `ftnb tune` arguments
     "`ftnb tune`: run (or resume, or join with `--storage`) the search; print the best trial and where its model is."
     from ftnb.tune import tune_run
     quiet_libraries()
-    try: r = tune_run(args.data, args.checkpoint, args.output_dir, args.trials, args.pruner, args.lora, args.seed, args.budget_s,
+    try: r = tune_run(args.data, args.checkpoint, args.output_dir, args.trials, args.pruner, args.lora, args.seed,
+                      args.budget_s,
                       args.max_train, args.max_eval, storage=args.storage, report_to=args.report_to)
     except (ValueError, FileNotFoundError, OSError, RuntimeError) as e: raise _one_line(e) from None  # bad range, busy folder, bad data
     except Preempted as e: return _preempted(args, e)  # the study on disk resumes it
@@ -666,12 +721,14 @@ def export_command(args, # the parsed `ftnb export` arguments
     quiet_libraries()
     src = Path(args.model)
     out = Path(args.output or f"{str(src).rstrip('/')}-{args.quantize or 'onnx'}")
-    if out.resolve() == src.resolve(): raise UsageError(f"--output {out} is the model folder itself: choose another folder")
+    if out.resolve() == src.resolve(): raise UsageError(f"--output {out} is the model folder itself: choose "
+                                                        "another folder")
     t0 = time.perf_counter()
     try: info = export(src, out, args.quantize, tolerance=args.tolerance)
     except (ValueError, FileNotFoundError, OSError, ImportError) as e: raise _one_line(e) from None
     size = (out/'model.onnx').stat().st_size / 1e6
-    print(f"ftnb export: {src} -> {out}/model.onnx ({size:.1f} MB, {args.quantize or 'fp32'}) in {time.perf_counter() - t0:.0f} s")
+    print(f"ftnb export: {src} -> {out}/model.onnx ({size:.1f} MB, {args.quantize or 'fp32'}) in "
+          f"{time.perf_counter() - t0:.0f} s")
     for k, v in info['check'].items():
         same = f", the same label on {v['agreement']:.1%}" if v['agreement'] is not None else ''
         print(f"  {k} against PyTorch on {v['rows']} rows: largest |logit difference| {v['max_abs_diff']:.2g}{same}")
@@ -685,7 +742,8 @@ def labels_command(args, # the parsed `ftnb labels` arguments
     from ftnb.data import load_task, label_info
     from ftnb.fewshot import per_class, label_advice
     quiet_libraries()
-    try: raw = load_task(_data_source(args.data), text_a=args.text_a, text_b=_none(args.text_b), label=args.label, task='single_label_classification')
+    try: raw = load_task(_data_source(args.data), text_a=args.text_a, text_b=_none(args.text_b), label=args.label,
+                         task='single_label_classification')
     except (ValueError, FileNotFoundError, OSError) as e: raise _one_line(e) from None
     _, names = label_info(raw['train'])
     for s, d in raw.items(): print(f"{s}: {len(d)} examples; " + ', '.join(f'{n} {c}' for n, c in per_class(d['label'], names).items()))
@@ -702,7 +760,8 @@ def main(argv:list=None, # the arguments after `ftnb` (default: the command line
     with temp_env(FTNB_SMOKE='1') if getattr(args, 'smoke', False) else nullcontext():
         try:
             if args.command in ('train', 'adapt', 'tune'): _check_paths(args)
-            return {'train': train_command, 'predict': predict_command, 'evaluate': evaluate_command, 'adapt': adapt_command, 'tune': tune_command,
+            return {'train': train_command, 'predict': predict_command, 'evaluate': evaluate_command,
+                    'adapt': adapt_command, 'tune': tune_command,
                     'export': export_command, 'labels': labels_command}[args.command](args)
         except UsageError as e:
             if not e.quiet: print(f"ftnb {args.command}: error: {e}", file=sys.stderr)

@@ -145,7 +145,8 @@ def build_once(dest, # the cache entry (a folder)
         if complete(dest): return dest  # another process built it while we waited
         with atomic_dir(dest) as tmp: build(tmp)
     if not complete(dest):
-        raise RuntimeError(f"ftnb built the cache entry {dest} but it is incomplete: this is a bug; delete the folder and retry")
+        raise RuntimeError(f"ftnb built the cache entry {dest} but it is incomplete: this is a bug; delete the "
+                           "folder and retry")
     return dest
 
 # %% ../nbs/00_core.ipynb #b35e073c
@@ -158,15 +159,18 @@ def run_lock(folder, # the run's output folder (created)
     "Hold `folder` for this process: a second run into the same folder fails at once with `FolderBusy`."
     folder = Path(folder)
     try: folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise OSError(f"cannot create the output folder {folder} ({e.strerror}): choose a folder you can write to") from None
+    except OSError as e: raise OSError(f"cannot create the output folder {folder} ({e.strerror}): choose a folder "
+                                       "you can write to") from None
     owner = folder/'.ftnb.owner'
     lock = FileLock(str(folder/'.ftnb.lock'), timeout=0)
     try: lock.acquire()
     except Timeout:
         who = owner.read_text().strip() if owner.is_file() else 'another process'
-        raise FolderBusy(f"{folder} is in use by another run ({who}): wait for it to finish, or choose another output folder") from None
+        raise FolderBusy(f"{folder} is in use by another run ({who}): wait for it to finish, or choose another "
+                         "output folder") from None
     try:
-        with atomic_file(owner) as f: f.write(f"host {socket.gethostname()}, pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        with atomic_file(owner) as f: f.write(f"host {socket.gethostname()}, pid {os.getpid()}, started "
+                                              f"{time.strftime('%Y-%m-%d %H:%M:%S')}")
         yield folder
     finally:
         owner.unlink(missing_ok=True); lock.release()
@@ -494,7 +498,8 @@ def test_one_line(f, # a callable that should raise
     try: f()
     except Exception as e: msg = str(e)
     else: raise AssertionError(f"{f} raised nothing")
-    if len(msg.splitlines()) != 1: raise AssertionError(f"the message is {len(msg.splitlines())} lines, not one: {msg!r}")
+    if len(msg.splitlines()) != 1: raise AssertionError(f"the message is {len(msg.splitlines())} lines, not "
+                                                        f"one: {msg!r}")
     if contains not in msg: raise AssertionError(f"{contains!r} is not in the message {msg!r}")
     return msg
 
@@ -560,8 +565,10 @@ class TrackioReporter:
         "Log `rec`'s numbers (the first record starts the trackio run, or resumes one of the same name)."
         if self.run is None:
             with contextlib.redirect_stdout(io.StringIO()):
-                self.run = self.trackio.init(project=self.project, name=self.name, resume='allow', auto_log_cpu=False, auto_log_gpu=False)
-        self.trackio.log({f"{rec['split']}/{k}": v for k, v in rec.items() if k not in self.skip and v is not None}, step=rec['step'])
+                self.run = self.trackio.init(project=self.project, name=self.name, resume='allow', auto_log_cpu=False,
+                                             auto_log_gpu=False)
+        self.trackio.log({f"{rec['split']}/{k}": v for k, v in rec.items() if k not in self.skip and v is not None},
+                         step=rec['step'])
 
     def close(self):
         "Finish the trackio run (its logs are written to the local database)."
@@ -582,12 +589,13 @@ def make_reporters(report_to='none', # None or 'none', 'tensorboard', 'trackio',
     "The reporters the option `report_to` names: [] for None/'none', a `TensorBoardReporter` or a `TrackioReporter`."
     if report_to is None or report_to == 'none': return []
     if report_to in ('tensorboard', 'trackio'):
-        if logdir is None: raise ValueError(f"report_to={report_to!r} needs a logdir: the folder for its event files (or the run's name)")
+        if logdir is None: raise ValueError(f"report_to={report_to!r} needs a logdir: the folder for its event files "
+                                            "(or the run's name)")
         return [TensorBoardReporter(logdir) if report_to == 'tensorboard' else TrackioReporter(_run_name(logdir))]
     if isinstance(report_to, (list, tuple)): return [r for x in report_to for r in make_reporters(x, logdir)]
     if callable(report_to): return [report_to]
-    raise ValueError(f"report_to must be None, 'none', 'tensorboard' or 'trackio' (or a reporter: a callable taking each record), "
-                     f"got {report_to!r}")
+    raise ValueError("report_to must be None, 'none', 'tensorboard' or 'trackio' (or a reporter: a callable taking "
+                     f"each record), got {report_to!r}")
 
 # %% ../nbs/00_core.ipynb #5c3374fc
 @patch

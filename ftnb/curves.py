@@ -74,7 +74,8 @@ _EVAL = {  # eval loss and accuracy after each epoch (cycled beyond the listed e
     'healthy': lambda e: (0.35 + 0.35*np.exp(-1.5*e), 0.5 + 0.35*(1 - np.exp(-1.5*e))),
     'overfitting': lambda e: (0.38 + 0.03*(e - 2)**2, 0.84 - 0.01*abs(e - 2)),
     'underfitting': lambda e: (0.69 - 0.004*e, 0.52 + 0.005*e),
-    'unstable': lambda e: ((0.72, 1.05, 0.66, 1.1, 0.7)[(int(e) - 1) % 5], (0.55, 0.5, 0.61, 0.49, 0.58)[(int(e) - 1) % 5]),
+    'unstable': lambda e: ((0.72, 1.05, 0.66, 1.1, 0.7)[(int(e) - 1) % 5], (0.55, 0.5, 0.61, 0.49,
+                                                                            0.58)[(int(e) - 1) % 5]),
 }
 
 def synthetic_history(kind:str='healthy', # one of `KINDS`
@@ -93,7 +94,8 @@ def synthetic_history(kind:str='healthy', # one of `KINDS`
     steps = np.arange(log_every, total + 1, log_every)
     losses = _shape(kind, steps/steps_per_epoch, rng)
     for s, l in zip(steps, losses):
-        h.log('train', int(s), s/steps_per_epoch, loss=jitter(l), lr=5e-5*(1 - (s - 1)/total), samples=int(s)*8, seconds=s*0.3)
+        h.log('train', int(s), s/steps_per_epoch, loss=jitter(l), lr=5e-5*(1 - (s - 1)/total), samples=int(s)*8,
+              seconds=s*0.3)
         if s % steps_per_epoch == 0:
             e = s // steps_per_epoch
             el, acc = _EVAL[kind](e)
@@ -108,11 +110,14 @@ def _runs(history, labels=None):
     elif isinstance(history, (list, tuple)) and history and all(isinstance(r, dict) for r in history): runs = [('', history)]
     elif isinstance(history, (list, tuple)) and history and all(isinstance(r, (list, tuple)) for r in history):
         runs = [(f'run {i}', h) for i, h in enumerate(history)]
-    elif isinstance(history, (list, tuple)) and not history: raise ValueError("history has no records: train first, or pass a non-empty History")
-    else: raise ValueError(f"history must be a History (list of records), a list of Histories or a dict of them, got {type(history).__name__}")
+    elif isinstance(history, (list, tuple)) and not history: raise ValueError("history has no records: train first, "
+                                                                              "or pass a non-empty History")
+    else: raise ValueError("history must be a History (list of records), a list of Histories or a dict of them, got "
+                           f"{type(history).__name__}")
     if labels is not None:
         labels = [labels] if isinstance(labels, str) else list(labels)
-        if len(labels) != len(runs): raise ValueError(f"got {len(labels)} labels for {len(runs)} runs: pass one label per run")
+        if len(labels) != len(runs): raise ValueError(f"got {len(labels)} labels for {len(runs)} runs: pass one "
+                                                      "label per run")
         runs = [(str(l), h) for l, (_, h) in zip(labels, runs)]
     for name, h in runs:
         if not h: raise ValueError(f"history {name!r} has no records: train first, or leave it out" if name else
@@ -146,12 +151,14 @@ def plot_curves(history, # a History, a list of Histories, or a dict {name: Hist
             if len(ty):
                 w = auto_smooth(len(ty)) if smooth == 'auto' else smooth
                 if w > 0: ax.plot(tx, ty, color=c, alpha=0.25, lw=0.8, label=f'{pre}train (raw)' if len(runs) == 1 else None)
-                ax.plot(tx, ema(ty, w), color=c, lw=1.8, label=f'{pre}train' + (' (smoothed)' if w > 0 and len(runs) == 1 else ''))
+                ax.plot(tx, ema(ty, w), color=c, lw=1.8,
+                        label=f'{pre}train' + (' (smoothed)' if w > 0 and len(runs) == 1 else ''))
             if len(ey): ax.plot(ex, ey, color=c, ls='--', marker='o', ms=4, lw=1.2, label=f'{pre}eval')
             drawn = drawn or bool(len(ty) or len(ey))
         if drawn: ax.legend(fontsize=8)
         else:
-            have = sorted({k for _, h in runs for r in h for k, v in r.items() if isinstance(v, (int, float)) and k not in ('step', 'epoch', 'samples', 'seconds')})
+            have = sorted({k for _, h in runs for r in h for k,
+                           v in r.items() if isinstance(v, (int, float)) and k not in ('step', 'epoch', 'samples', 'seconds')})
             ax.text(0.5, 0.5, f"no finite {m!r} values\n(available: {', '.join(have) or 'none'})", ha='center', va='center',
                     transform=ax.transAxes, fontsize=9, color='0.4')
         ax.set_title(m); ax.set_xlabel(x); ax.grid(alpha=0.3)
@@ -163,18 +170,21 @@ REMEDIES = {  # the course's remedies for each pattern
     'healthy': ["Nothing to fix: keep the checkpoint with the best eval loss (`load_best_model_at_end=True`).",
                 "If the curves are still falling at the end, a few more epochs may help."],
     'overfitting': ["Regularize: dropout, weight decay.",
-                    "Early stopping: stop when the eval loss stops improving (`EarlyStoppingCallback`, or `patience=` in `ftnb.loop.train`), and keep the best checkpoint.",
+                    "Early stopping: stop when the eval loss stops improving (`EarlyStoppingCallback`, or "
+                    "`patience=` in `ftnb.loop.train`), and keep the best checkpoint.",
                     "Data augmentation or more training data.",
                     "A smaller model, or fewer trainable parameters."],
     'underfitting': ["More capacity: a larger model, or unfreeze the layers you froze.",
                      "Train longer: more epochs.",
-                     "Adjust the learning rate: too low barely moves the weights; too high can knock the model into predicting one class.",
+                     "Adjust the learning rate: too low barely moves the weights; too high can knock the model into "
+                     "predicting one class.",
                      "Check the data: preprocessing, labels, and that the task is learnable from the inputs."],
     'unstable': ["Lower the learning rate (and keep a warmup).",
                  "Increase the batch size (or gradient accumulation) for less noisy gradients.",
                  "Clip gradients (`max_grad_norm`).",
                  "Better data preprocessing: consistent inputs, no corrupt examples."],
-    'insufficient data': ["Log more often (`logging_steps`) and evaluate at least twice (`eval_strategy='epoch'` with 2+ epochs, or 'steps')."],
+    'insufficient data': ["Log more often (`logging_steps`) and evaluate at least twice (`eval_strategy='epoch'` "
+                          "with 2+ epochs, or 'steps')."],
 }
 
 @dataclass
@@ -281,7 +291,8 @@ def measure(history, # a `History` (or a list of its records)
     steps, losses = series(records, 'train', 'loss')
     evals = [r for r in records if r.get('split') == 'eval' and math.isfinite(_num(r.get('loss')))]
     c = Curves(records, metric, steps, losses, evals,
-               eval_losses=np.array([_num(r['loss']) for r in evals]), eval_steps=np.array([_num(r.get('step')) for r in evals]),
+               eval_losses=np.array([_num(r['loss']) for r in evals]),
+               eval_steps=np.array([_num(r.get('step')) for r in evals]),
                eval_metric=np.array([_num(r.get(metric)) for r in evals]) if metric else np.array([]),
                enough_train=len(losses) >= th.min_points)
     if c.enough_train:
@@ -332,7 +343,8 @@ def find_too_little_data(c:Curves, # from `measure`
     if not c.enough_train and not c.enough_eval:
         return Finding([f"only {len(c.losses)} finite train loss(es) and {len(c.eval_losses)} evaluation(s): need "
                         f"{th.min_points}+ train losses or 2+ evaluations"], stats)
-    return Finding(stats=stats, notes=[] if c.enough_eval else [f"only {len(c.eval_losses)} evaluation(s): overfitting cannot be judged"])
+    return Finding(stats=stats, notes=[] if c.enough_eval else [f"only {len(c.eval_losses)} evaluation(s): "
+                                                                "overfitting cannot be judged"])
 
 # %% ../nbs/05_learning_curves.ipynb #dae03b26
 def find_spike(c:Curves, # from `measure`
@@ -411,7 +423,8 @@ def find_eval_rise(c:Curves, # from `measure`
     th = th or Thresholds()
     if not c.enough_eval: return Finding()
     losses, (i, rise) = c.eval_losses, _eval_minimum(c)
-    stats = dict(eval_min=float(losses[i]), eval_last=float(losses[-1]), eval_rise=float(rise), eval_min_at=_where(c.evals[i]))
+    stats = dict(eval_min=float(losses[i]), eval_last=float(losses[-1]), eval_rise=float(rise),
+                 eval_min_at=_where(c.evals[i]))
     if not (i < len(losses) - 1 and rise > th.overfit_rise): return Finding(stats=stats)
     head = f"eval loss rose {rise:.0%} from its minimum {losses[i]:.3f} at {_where(c.evals[i])} to {losses[-1]:.3f} at {_where(c.evals[-1])}"
     if not c.enough_train: found = [head + " (too few train losses to check that training loss kept falling)"]
@@ -462,11 +475,13 @@ def find_underfitting(c:Curves, # from `measure`
     found, chance = [], th.chance_loss
     near_chance = lambda loss: chance is not None and loss >= (1 - th.min_drop)*chance
     if c.drop < th.min_drop:
-        found.append(f"train loss fell only {c.drop:.0%} from its first quarter to its last ({c.start:.3f} → {c.end:.3f}; limit {th.min_drop:.0%})")
+        found.append(f"train loss fell only {c.drop:.0%} from its first quarter to its last ({c.start:.3f} → "
+                     f"{c.end:.3f}; limit {th.min_drop:.0%})")
     if near_chance(c.end):
         found.append(f"train loss ends at {c.end:.3f}, within {th.min_drop:.0%} of the chance level {chance:.3f}")
     if len(c.eval_losses) and near_chance(c.eval_losses[-1]):
-        found.append(f"eval loss ends at {c.eval_losses[-1]:.3f}, within {th.min_drop:.0%} of the chance level {chance:.3f}: "
+        found.append(f"eval loss ends at {c.eval_losses[-1]:.3f}, within {th.min_drop:.0%} of the chance level "
+                     f"{chance:.3f}: "
                      "nothing learnt so far carries over to new data")
     if found and len(c.eval_losses):
         found.append(f"eval loss went {c.eval_losses[0]:.3f} → {c.eval_losses[-1]:.3f}"
@@ -480,22 +495,26 @@ def find_healthy(c:Curves, # from `measure`
     "Healthy, the verdict when no other rule fires: how far the train loss fell, where the eval loss ended, still falling?"
     th = th or Thresholds()
     if not c.enough_train: return Finding()
-    found = [f"train loss fell {c.drop:.0%} from its first quarter to its last ({c.start:.3f} → {c.end:.3f}), with no spike, rebound or wobble"]
+    found = [f"train loss fell {c.drop:.0%} from its first quarter to its last ({c.start:.3f} → {c.end:.3f}), with "
+             "no spike, rebound or wobble"]
     if c.enough_eval:
         i, rise = _eval_minimum(c)
         low, at = c.eval_losses[i], _where(c.evals[i])
         found.append(f"eval loss kept improving: its minimum {low:.3f} is the last evaluation ({at})" if i == len(c.eval_losses) - 1
-                     else f"eval loss ended {rise:.0%} above its minimum {low:.3f} at {at}, within the {th.overfit_rise:.0%} tolerance")
+                     else f"eval loss ended {rise:.0%} above its minimum {low:.3f} at {at}, within the "
+                          f"{th.overfit_rise:.0%} tolerance")
     if c.has_metric: found.append(f"final eval {c.metric}: {c.eval_metric[-1]:.3f}")
     losses, quarter = c.group_losses, c.quarter
     before = losses[-2*quarter:-quarter].mean() if len(losses) >= 8 else math.nan   # the quarter before the last
     if len(losses) >= 8 and (before - c.end)/c.scale > th.falling_tol:
-        found.append(f"train loss is still falling in its last quarter ({before:.3f} → {c.end:.3f}): more epochs may help")
+        found.append(f"train loss is still falling in its last quarter ({before:.3f} → {c.end:.3f}): more "
+                     "epochs may help")
     return Finding(found)
 
 # %% ../nbs/05_learning_curves.ipynb #dc730892
 RULES = (('unstable', find_diverged), ('insufficient data', find_too_little_data), ('unstable', find_unstable),
-         ('overfitting', find_overfitting), ('insufficient data', find_no_train_curve), ('underfitting', find_underfitting))
+         ('overfitting', find_overfitting), ('insufficient data', find_no_train_curve),
+         ('underfitting', find_underfitting))
 
 def _thresholds(thresholds, overrides):
     "`thresholds` (default `Thresholds()`) with the fields in `overrides` replaced (and validated)."
@@ -516,7 +535,8 @@ def diagnose(history, # a `History` (or a list of its records)
     "Name the pattern of `history`'s learning curves (healthy, overfitting, underfitting, unstable) with evidence and remedies."
     th = _thresholds(thresholds, overrides)
     if not isinstance(history, (list, tuple)) or not all(isinstance(r, dict) for r in history):
-        raise ValueError(f"history must be one History (a list of records), got {type(history).__name__}: diagnose runs one at a time")
+        raise ValueError(f"history must be one History (a list of records), got {type(history).__name__}: diagnose "
+                         "runs one at a time")
     c, stats, notes = measure(history, metric, th), {}, []
     for kind, rule in RULES:
         found = rule(c, th)
@@ -538,7 +558,8 @@ def _loss_trend(c:Curves, th:Thresholds) -> str:
 def _during(c:Curves, th:Thresholds) -> list:
     "The course's during-training questions, answered by `diagnose`'s rules."
     ov, un, st, sp = (f(c, th) for f in (find_overfitting, find_underfitting, find_unstable, find_spike))
-    rising = (f"yes: {ov.evidence[0]}" if ov else f"no: the eval loss went {c.eval_losses[0]:.3f} → {c.eval_losses[-1]:.3f}"
+    rising = (f"yes: {ov.evidence[0]}" if ov else f"no: the eval loss went {c.eval_losses[0]:.3f} → "
+                                                  f"{c.eval_losses[-1]:.3f}"
               if c.enough_eval else "cannot tell: fewer than 2 evaluations")
     lr = ("cannot tell without a train curve" if not c.enough_train else f"perhaps too high: {st.evidence[0]}" if st
           else f"perhaps too low (or too few steps): {un.evidence[0]}" if un
@@ -587,5 +608,6 @@ def checklist(history, # a `History` (or a list of its records)
     th = _thresholds(thresholds, overrides)
     d, c = diagnose(history, metric, th), measure(history, metric, th)
     rows = [('verdict', "What does `diagnose` call it?", d.kind)]
-    rows += [('during training', q, a) for q, a in _during(c, th)] + [('after training', q, a) for q, a in _after(c, th, tol)]
+    rows += [('during training', q, a) for q, a in _during(c, th)] + [('after training', q, a) for q,
+                                                                      a in _after(c, th, tol)]
     return pd.DataFrame(rows, columns=['when', 'question', 'answer']).set_index(['when', 'question'])

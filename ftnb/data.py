@@ -42,7 +42,8 @@ def read_snippets(path=None, # the ground-truth file; default: the embedded movi
         if not line: continue
         parts = line.split('\t')
         if len(parts) != 3:
-            raise ValueError(f"{path} line {lineno}: expected 3 tab-separated fields (id, score, text), got {len(parts)}")
+            raise ValueError(f"{path} line {lineno}: expected 3 tab-separated fields (id, score, text), got "
+                             f"{len(parts)}")
         try: score = float(parts[1])
         except ValueError: raise ValueError(f"{path} line {lineno}: score {parts[1]!r} is not a number") from None
         text = parts[2].strip()
@@ -86,7 +87,8 @@ def _check_pair_args(snippets, sizes:dict):
     "One-line errors for snippets that are not `(id, score, text)` tuples and for unknown or non-positive sizes."
     for i, s in enumerate(snippets):
         if not (isinstance(s, (tuple, list)) and len(s) == 3 and isinstance(s[1], numbers.Real) and isinstance(s[2], str)):
-            raise TypeError(f"snippets[{i}] is {s!r:.60}: each snippet must be an (id, score, text) tuple, as read_snippets() returns")
+            raise TypeError(f"snippets[{i}] is {s!r:.60}: each snippet must be an (id, score, text) tuple, as "
+                            "read_snippets() returns")
     if unknown := sorted(set(sizes) - set(MRPC_SIZES)):
         raise ValueError(f"sizes has unknown split(s) {unknown}: use {list(MRPC_SIZES)}")
     for k, n in sizes.items():
@@ -157,8 +159,10 @@ def _key(prefix, *parts):
 
 # %% ../nbs/01_data.ipynb #c4575c1c
 FORMATS = {'.csv': 'csv', '.tsv': 'tsv', '.json': 'json', '.jsonl': 'jsonl', '.parquet': 'parquet'}
-_EXPECTED = {'csv': 'a header line naming the columns, then one row per example', 'tsv': 'a header line naming the columns, then one row per example',
-             'json': 'a list of objects, one per example (or one object per line)', 'jsonl': 'one JSON object per line, one per example',
+_EXPECTED = {'csv': 'a header line naming the columns, then one row per example',
+             'tsv': 'a header line naming the columns, then one row per example',
+             'json': 'a list of objects, one per example (or one object per line)',
+             'jsonl': 'one JSON object per line, one per example',
              'parquet': 'one row per example'}
 
 def _read_text(path:Path) -> str:
@@ -180,7 +184,8 @@ def csv_rows(lines, # the file's lines: an open text file, or `text.splitlines(k
         header = next((row for row in rd if row), None)
         if header is None: raise ValueError(f"{where} is empty: it needs {_EXPECTED['csv']}")
         if dup := next((c for i, c in enumerate(header) if c in header[:i]), None):
-            raise ValueError(f"{where} line {rd.line_num}: column {dup!r} appears twice in the header: rename one of them")
+            raise ValueError(f"{where} line {rd.line_num}: column {dup!r} appears twice in the header: "
+                             "rename one of them")
         for row in rd:
             if not row: continue
             if len(row) != len(header):
@@ -202,13 +207,16 @@ def _json_records(path:Path, obj) -> list:
     if isinstance(obj, dict) and obj and all(isinstance(v, list) for v in obj.values()):  # columns
         lens = {k: len(v) for k, v in obj.items()}
         if len(set(lens.values())) > 1:
-            raise ValueError(f"{path}: its columns have different lengths {lens}: give every column one value per example")
+            raise ValueError(f"{path}: its columns have different lengths {lens}: give every column one "
+                             "value per example")
         obj = [{k: v[i] for k, v in obj.items()} for i in range(len(next(iter(obj.values()))))]
     if not isinstance(obj, list):
-        raise ValueError(f"{path}: expected a list of records (objects) or one object per line, got a JSON {type(obj).__name__}")
+        raise ValueError(f"{path}: expected a list of records (objects) or one object per line, got a JSON "
+                         f"{type(obj).__name__}")
     if (bad := next((i for i, r in enumerate(obj) if not isinstance(r, dict)), None)) is not None:
         raise ValueError(f"{path} record {bad + 1} is {type(obj[bad]).__name__} {obj[bad]!r:.40}, not an object: "
-                         "write each example as an object of columns, e.g. {\"sentence1\": ..., \"sentence2\": ..., \"label\": ...}")
+                         "write each example as an object of columns, e.g. {\"sentence1\": ..., \"sentence2\": ..., "
+                         "\"label\": ...}")
     return obj
 
 # %% ../nbs/01_data.ipynb #bef4e976
@@ -227,7 +235,8 @@ def _read_json(path:Path, text:str, fmt:str) -> tuple:
         if not line.strip(): continue
         try: r = json.loads(line)
         except json.JSONDecodeError as e: raise ValueError(f"{path} line {lineno} cannot be parsed as JSON: {e.msg}") from None
-        if not isinstance(r, dict): raise ValueError(f"{path} line {lineno}: expected an object, got {type(r).__name__}")
+        if not isinstance(r, dict): raise ValueError(f"{path} line {lineno}: expected an object, got "
+                                                     f"{type(r).__name__}")
         recs.append(r); locs.append(f"{path} line {lineno}")
     return recs, locs
 
@@ -238,14 +247,16 @@ def _read_table(path:Path) -> tuple:
     if fmt is None: raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use one of {sorted(FORMATS)}")
     if fmt == 'parquet':
         try: recs = pq.read_table(path).to_pylist()
-        except Exception as e: raise ValueError(f"{path} cannot be parsed as parquet: {' '.join(str(e).split())[:200]}") from None
+        except Exception as e: raise ValueError(f"{path} cannot be parsed as parquet: "
+                                                f"{' '.join(str(e).split())[:200]}") from None
         locs = [f"{path} row {i+1}" for i in range(len(recs))]
     else:
         text = _read_text(path)
         if not text.strip(): raise ValueError(f"{path} is empty: it needs {_EXPECTED[fmt]}")
         recs, locs = _read_csv(path, text, ',' if fmt == 'csv' else '\t') if fmt in ('csv', 'tsv') else _read_json(path, text, fmt)
     if not recs:
-        raise ValueError(f"{path} holds no examples{' (only a header line)' if fmt in ('csv', 'tsv') else ''}: it needs {_EXPECTED[fmt]}")
+        raise ValueError(f"{path} holds no examples{' (only a header line)' if fmt in ('csv', 'tsv') else ''}: it "
+                         f"needs {_EXPECTED[fmt]}")
     return recs, locs
 
 # %% ../nbs/01_data.ipynb #dcc7a6ff
@@ -281,15 +292,19 @@ def _label_type(splits:dict, col:str):
         for i, v in enumerate(vals):
             n += 1
             k = '' if isinstance(v, str) and not v.strip() else _label_kind(v)
-            if k is None: raise ValueError(f"{locs(i)}: label {v!r} in column {col!r} is neither an int nor a string: fix or drop that row")
+            if k is None: raise ValueError(f"{locs(i)}: label {v!r} in column {col!r} is neither an int nor a "
+                                           "string: fix or drop that row")
             if k not in first: first[k] = (locs(i), v)
             count[k] += 1
-    if n and count[''] == n: raise ValueError(f"column {col!r} is empty in all {n} rows: fill in each row's class (a name or an integer)")
-    if count['']: raise ValueError(f"{first[''][0]}: the label in column {col!r} is empty ({count['']} of {n} rows): fill it in or drop that row")
+    if n and count[''] == n: raise ValueError(f"column {col!r} is empty in all {n} rows: fill in each row's class (a "
+                                              "name or an integer)")
+    if count['']: raise ValueError(f"{first[''][0]}: the label in column {col!r} is empty ({count['']} of {n} rows): "
+                                   "fill it in or drop that row")
     if count[int] and count[str]:
         few, many = sorted((int, str), key=count.get)
         eg = ' and '.join(f"{first[k][0]} ({first[k][1]!r})" for k in (few, many))
-        raise ValueError(f"column {col!r} mixes integer and string labels ({count[int]} integer, {count[str]} string; e.g. {eg}): "
+        raise ValueError(f"column {col!r} mixes integer and string labels ({count[int]} integer, {count[str]} "
+                         f"string; e.g. {eg}): "
                          "use one kind, all class names or all integers 0..n-1 (name them with label_names=)")
     return str if count[str] else int
 
@@ -302,7 +317,8 @@ def _encode_labels(splits:dict, label_names=None, col='label', allow_unlabelled=
         idx, out = {n: i for i, n in enumerate(names)}, {}
         for name, (vals, locs) in splits.items():
             bad = next((i for i, v in enumerate(vals) if v.strip() not in idx), None)
-            if bad is not None: raise ValueError(f"{locs(bad)}: label {vals[bad]!r} is not one of label_names={names}: add it there or fix the row")
+            if bad is not None: raise ValueError(f"{locs(bad)}: label {vals[bad]!r} is not one of "
+                                                 f"label_names={names}: add it there or fix the row")
             out[name] = [idx[v.strip()] for v in vals]
         return names, out
     out = {name: [int(v) for v in vals] for name, (vals, _) in splits.items()}
@@ -339,7 +355,8 @@ def _local_files(source) -> dict:
     if isinstance(source, dict):
         out = {}
         for split, fs in source.items():
-            if split not in ('train', 'validation', 'test'): raise ValueError(f"unknown split {split!r}: use train, validation or test")
+            if split not in ('train', 'validation', 'test'): raise ValueError(f"unknown split {split!r}: use train, "
+                                                                              "validation or test")
             out[split] = [Path(f).expanduser() for f in (fs if isinstance(fs, (list, tuple)) else [fs])]
     else:
         paths = [Path(f).expanduser() for f in (source if isinstance(source, (list, tuple)) else [source])]
@@ -390,8 +407,9 @@ def _carve(n, splits, seed, what='the data'):
     sizes = _carve_sizes(n, fr)
     if empty := [k for k, s in sizes.items() if s <= 0]:
         need = next((m for m in range(n + 1, 100_000) if min(_carve_sizes(m, fr).values()) > 0), None)
-        raise ValueError(f"the {n} rows of {what} split by splits={splits!r} leave {' and '.join(map(repr, empty))} empty: "
-                         f"add rows ({need} or more), set its fraction to 0 in splits=, or give one file per split (train.csv, validation.csv, ...)")
+        raise ValueError(f"the {n} rows of {what} split by splits={splits!r} leave "
+                         f"{' and '.join(map(repr, empty))} empty: add rows ({need} or more), set its fraction to 0 "
+                         "in splits=, or give one file per split (train.csv, validation.csv, ...)")
     perm, out, start = np.random.default_rng(seed).permutation(n), {}, 0
     for k, s in sizes.items(): out[k], start = sorted(perm[start:start + s].tolist()), start + s
     return out
@@ -409,10 +427,11 @@ def _assemble(raw:dict, cols:tuple, label_names, splits, seed, what:str, allow_u
         for s, ix in _carve(len(y), splits or (0.8, 0.1, 0.1), seed, what).items():
             rows[s] = ([a[i] for i in ix], [b[i] for i in ix], [y[i] for i in ix])
     if 'train' not in rows:
-        raise ValueError(f"no train split among {sorted(rows)} ({what}): name a file train.*, pass a dict with 'train', "
-                         "or give train a fraction in splits=")
+        raise ValueError(f"no train split among {sorted(rows)} ({what}): name a file train.*, pass a dict "
+                         "with 'train', or give train a fraction in splits=")
     _check_classes(rows['train'][2], names, label, what)
-    return DatasetDict({s: Dataset.from_dict({'sentence1': list(rows[s][0]), 'sentence2': list(rows[s][1]), 'label': rows[s][2],
+    return DatasetDict({s: Dataset.from_dict({'sentence1': list(rows[s][0]), 'sentence2': list(rows[s][1]),
+                                              'label': rows[s][2],
                                               'idx': list(range(len(rows[s][2])))}, features=_features(names))
                         for s in ('train', 'validation', 'test') if s in rows})
 
@@ -425,7 +444,8 @@ def _read_records(fs, **cols) -> tuple:
         _check_columns(set(r[0]), f, **cols)
         for rec, loc in zip(r, l):
             if missing := [c for c in cols.values() if c not in rec]:
-                raise ValueError(f"{loc}: no field {missing[0]!r}; every record needs {', '.join(map(repr, cols.values()))}")
+                raise ValueError(f"{loc}: no field {missing[0]!r}; every record needs "
+                                 f"{', '.join(map(repr, cols.values()))}")
         recs += r; locs += l
     return recs, locs
 
@@ -474,12 +494,15 @@ def _from_hub(source, config, text_a, text_b, label, label_names, splits, seed) 
     hub = _hub_load(source, config)
     if not isinstance(hub, DatasetDict): hub = DatasetDict({'train': hub})
     found = list(hub)
-    hub = DatasetDict({_SPLIT_NAMES.get(k, k): v for k, v in hub.items() if _SPLIT_NAMES.get(k) in ('train', 'validation', 'test')})
-    if 'train' not in hub: raise ValueError(f"{source!r} has no train split (splits: {found}): choose a dataset with one")
+    hub = DatasetDict({_SPLIT_NAMES.get(k, k): v for k,
+                       v in hub.items() if _SPLIT_NAMES.get(k) in ('train', 'validation', 'test')})
+    if 'train' not in hub: raise ValueError(f"{source!r} has no train split (splits: {found}): choose a "
+                                            "dataset with one")
     for k, v in hub.items(): _check_columns(set(v.column_names), f"{source!r} split {k!r}", text_a=text_a, text_b=text_b, label=label)
     feat = hub['train'].features[label]
     if isinstance(feat, ClassLabel) and label_names is None: label_names = feat.names
-    raw = {k: ({c: list(v[c]) for c in (text_a, text_b, label)}, (lambda k: lambda i: f"{source} {k} row {i}")(k)) for k, v in hub.items()}
+    raw = {k: ({c: list(v[c]) for c in (text_a, text_b, label)},
+               (lambda k: lambda i: f"{source} {k} row {i}")(k)) for k, v in hub.items()}
     if len(raw) == 1: raw = {None: raw['train']}  # one split: carve validation and test out of it
     return _assemble(raw, (text_a, text_b, label), label_names, splits, seed, repr(source), allow_unlabelled=True)  # GLUE test labels are -1
 
@@ -526,7 +549,8 @@ def load_pairs(source=None, # None: MRPC online / the embedded pair task offline
     args = (text_a, text_b, label, label_names, splits, seed)
     if looks_local(source):
         files = _local_files(source)
-        key = _key('local-v2', {str(k): [[str(f.resolve()), _file_hash(f)] for f in v] for k, v in files.items()}, *args)
+        key = _key('local-v2', {str(k): [[str(f.resolve()), _file_hash(f)] for f in v] for k, v in files.items()},
+                   *args)
         return _persist(lambda: _load_local(files, *args), key)
     dd = _from_hub(source, config, *args)
     return _persist(lambda: dd, _key('hub-v2', source, config, *args, {k: v._fingerprint for k, v in dd.items()}))
@@ -587,7 +611,8 @@ def _tags_from_columns(recs, locs, cols):
         tags = []
         for c in cols:
             x = _number(r[c]) if not isinstance(r[c], bool) else float(r[c])
-            if x not in (0.0, 1.0): raise ValueError(f"{locs(i)}: column {c!r} holds {r[c]!r}; each tag column must hold 0 or 1")
+            if x not in (0.0, 1.0): raise ValueError(f"{locs(i)}: column {c!r} holds {r[c]!r}; each tag column "
+                                                     "must hold 0 or 1")
             if x == 1.0: tags.append(c)
         out.append(tags)
     return out
@@ -609,7 +634,8 @@ def _encode_tags(lists:dict, label_names, col):
     for s, (vals, locs) in lists.items():
         for i, v in enumerate(vals):
             if bad := [t for t in v if t not in idx]:
-                raise ValueError(f"{locs(i)}: tag {bad[0]!r} is not one of label_names={names}: add it there or fix the row")
+                raise ValueError(f"{locs(i)}: tag {bad[0]!r} is not one of label_names={names}: add it there "
+                                 "or fix the row")
         out[s] = [[idx[t] for t in v] for v in vals]
     return names, out
 
@@ -619,11 +645,13 @@ def _encode_scores(splits:dict, col):
     for s, (vals, locs) in splits.items():
         xs = [_number(v) for v in vals]
         if (bad := next((i for i, x in enumerate(xs) if x is None or not np.isfinite(x)), None)) is not None:
-            raise ValueError(f"{locs(bad)}: label {vals[bad]!r} in column {col!r} is not a number; a regression target must be a number in every row")
+            raise ValueError(f"{locs(bad)}: label {vals[bad]!r} in column {col!r} is not a number; a regression "
+                             "target must be a number in every row")
         out[s] = xs
     train = out.get('train', out.get(None))
     if train is not None and len(set(train)) < 2:
-        raise ValueError(f"column {col!r} has the single value {train[0]} in every training row: a regression needs varying scores")
+        raise ValueError(f"column {col!r} has the single value {train[0]} in every training row: a regression needs "
+                         "varying scores")
     return ['score'], out
 
 # %% ../nbs/01_data.ipynb #685bd359
@@ -633,7 +661,8 @@ def _text_columns(cols, text_a, text_b, what):
     "The text column(s): `text_a` default the first of text/sentence/sentence1; `text_b='auto'`: sentence2 next to sentence1."
     if text_a is None:
         text_a = next((c for c in _TEXT_DEFAULTS if c in cols), None)
-        if text_a is None: raise ValueError(f"{what} has none of the default text columns {list(_TEXT_DEFAULTS)} (columns: {sorted(cols)}): "
+        if text_a is None: raise ValueError(f"{what} has none of the default text columns {list(_TEXT_DEFAULTS)} "
+                                            f"(columns: {sorted(cols)}): "
                                             "pass text_a= (--text-a) with the column that holds the text")
     if text_b == 'auto': text_b = 'sentence2' if text_a == 'sentence1' and 'sentence2' in cols else None
     return text_a, text_b
@@ -644,14 +673,16 @@ def _task_labels(raw, label, task, label_names):
     tag_cols = [c.strip() for c in label.split(',')] if ',' in label else None
     if tag_cols:
         if task not in ('auto', 'multi_label_classification'):
-            raise ValueError(f"label={label!r} names several 0/1 columns, a multi-label task, but task={task!r}: drop task= or name one label column")
+            raise ValueError(f"label={label!r} names several 0/1 columns, a multi-label task, but task={task!r}: "
+                             "drop task= or name one label column")
         lists = {s: (_tags_from_columns(recs, locs, tag_cols), locs) for s, (recs, locs) in raw.items()}
         names, ids = _encode_tags(lists, label_names or tag_cols, label)
         return 'multi_label_classification', names, ids, datasets.List(ClassLabel(names=names))
     vals = {s: ([r[label] for r in recs], locs) for s, (recs, locs) in raw.items()}
     if task == 'auto': task = detect_task([v for vs, _ in vals.values() for v in vs])
     if task == 'multi_label_classification':
-        lists = {s: ([_tag_list(v, locs(i), label, True) for i, v in enumerate(vs)], locs) for s, (vs, locs) in vals.items()}
+        lists = {s: ([_tag_list(v, locs(i), label, True) for i, v in enumerate(vs)], locs) for s,
+                 (vs, locs) in vals.items()}
         names, ids = _encode_tags(lists, label_names, label)
         return task, names, ids, datasets.List(ClassLabel(names=names))
     if task == 'regression':
@@ -670,17 +701,20 @@ def _assemble_task(raw:dict, text_a, text_b, label, task, label_names, splits, s
     for c in need: _check_columns(cols, what, **{'label' if c not in tcols else 'text_a' if c == text_a else 'text_b': c})
     for s, (recs, locs) in raw.items():
         for i, r in enumerate(recs):
-            if missing := [c for c in need if c not in r]: raise ValueError(f"{locs(i)}: no field {missing[0]!r}; every record needs {need}")
+            if missing := [c for c in need if c not in r]: raise ValueError(f"{locs(i)}: no field {missing[0]!r}; "
+                                                                            f"every record needs {need}")
         for c in tcols: _check_texts([r[c] for r in recs], c, locs, s or 'train')
     task, names, ids, feat = _task_labels(raw, label, task, label_names)
     rows = {s: ([[r[c] for r in recs] for c in tcols], ids[s]) for s, (recs, _) in raw.items()}
     if None in rows:
         t, y = rows.pop(None)
         for s, ix in _carve(len(y), splits or (0.8, 0.1, 0.1), seed, what).items(): rows[s] = ([[c[i] for i in ix] for c in t], [y[i] for i in ix])
-    if 'train' not in rows: raise ValueError(f"no train split among {sorted(rows)} ({what}): name a file train.*, or give train a fraction in splits=")
+    if 'train' not in rows: raise ValueError(f"no train split among {sorted(rows)} ({what}): name a file train.*, or "
+                                             "give train a fraction in splits=")
     if task == 'single_label_classification': _check_classes(rows['train'][1], names, label, what)
     features = Features({**{c: Value('string') for c in tcols}, 'label': feat, 'idx': Value('int32')})
-    return DatasetDict({s: Dataset.from_dict({**dict(zip(tcols, rows[s][0])), 'label': rows[s][1], 'idx': list(range(len(rows[s][1])))},
+    return DatasetDict({s: Dataset.from_dict({**dict(zip(tcols, rows[s][0])), 'label': rows[s][1],
+                                              'idx': list(range(len(rows[s][1])))},
                                              features=features) for s in ('train', 'validation', 'test') if s in rows})
 
 # %% ../nbs/01_data.ipynb #80214f32
@@ -700,7 +734,8 @@ def _hub_records(source, config, label) -> tuple:
             for r in recs:
                 if label in r: r[label] = [name(y) for y in r[label]] if isinstance(r[label], list) else name(r[label])
         raw[_SPLIT_NAMES[k]] = (recs, (lambda k: lambda i: f"{source} {k} row {i}")(k))
-    if 'train' not in raw: raise ValueError(f"{source!r} has no train split (splits: {list(hub)}): choose a dataset with one")
+    if 'train' not in raw: raise ValueError(f"{source!r} has no train split (splits: {list(hub)}): choose a "
+                                            "dataset with one")
     return ({None: raw['train']} if len(raw) == 1 else raw), (cl.names if cl is not None else None)
 
 # %% ../nbs/01_data.ipynb #f452db78
@@ -722,12 +757,13 @@ def load_task(source=None, # a csv/tsv/json/jsonl/parquet file, folder, list or 
     if source is None:
         _no_columns_without_source(text_a, text_b, label)
         if task not in ('auto', 'single_label_classification'):
-            raise ValueError(f"the default data is the embedded sentence-pair task (single-label), not {task!r}: pass source= with your data, "
-                             "or use load_snippets_task('score')")
+            raise ValueError(f"the default data is the embedded sentence-pair task (single-label), not {task!r}: "
+                             "pass source= with your data, or use load_snippets_task('score')")
         return load_pairs(seed=seed)
     if isinstance(source, str) and source in EMBEDDED_TASKS and not Path(source).exists():
         if (text_a, text_b, label, label_names, splits) != (None, 'auto', 'label', None, None) or task not in ('auto', 'single_label_classification'):
-            raise ValueError(f"load_task({source!r}) is the embedded reviews task (text, label neg/pos): pass no column, task or split options")
+            raise ValueError(f"load_task({source!r}) is the embedded reviews task (text, label neg/pos): pass no "
+                             "column, task or split options")
         return load_reviews_task(seed=seed)
     args = (text_a, text_b, label, task, label_names, splits, seed)
     if looks_local(source):
@@ -774,8 +810,10 @@ def load_snippets_task(task:str='sentiment3', # 'sentiment3' (3 classes by the m
         out = {}
         for s, ix in _carve(len(y), (0.8, 0.1, 0.1), seed).items():
             if sizes: ix = sorted(np.random.default_rng(seed).permutation(ix)[:sizes[s]].tolist())  # the file is ordered: sample
-            out[s] = Dataset.from_dict({'text': [texts[i] for i in ix], 'label': [y[i] for i in ix], 'idx': list(range(len(ix)))},
-                                       features=Features({'text': Value('string'), 'label': feat, 'idx': Value('int32')}))
+            out[s] = Dataset.from_dict({'text': [texts[i] for i in ix], 'label': [y[i] for i in ix],
+                                        'idx': list(range(len(ix)))},
+                                       features=Features({'text': Value('string'), 'label': feat,
+                                                          'idx': Value('int32')}))
         return DatasetDict(out)
     return _persist(build, _key('snippets-v2', _file_hash(path), task, threshold, seed, sizes))
 
@@ -789,7 +827,8 @@ def _read_pang_lee(path:Path):
         rd = csv.reader(f)
         for row in rd:
             if len(row) != 2 or row[0] not in ('1', '-1'):
-                raise ValueError(f"{path} line {rd.line_num}: expected 'label,review' with label 1 or -1, got {row[:1]}")
+                raise ValueError(f"{path} line {rd.line_num}: expected 'label,review' with label 1 or -1, "
+                                 f"got {row[:1]}")
             labels.append(int(row[0] == '1')); texts.append(row[1])
     return texts, labels
 
@@ -819,7 +858,8 @@ def movie_reviews(source=None, # None: stanfordnlp/imdb train online / Pang & Le
             recs, locs = _read_records(files, text=text, label=label)
             _, ids = _encode_labels({'train': ([r[label] for r in recs], locs.__getitem__)}, REVIEW_LABELS, label)
             return finish([r[text] for r in recs], ids['train'], locs.__getitem__)
-        return _persist(build, _key('reviews-local-v1', [[str(f), _file_hash(f)] for f in files], seed, limit, text, label))
+        return _persist(build, _key('reviews-local-v1', [[str(f), _file_hash(f)] for f in files], seed, limit, text,
+                                    label))
     hub = _hub_load(source, split='train')
     _check_columns(set(hub.column_names), repr(source), text=text, label=label)
     if limit: hub = _balanced_sample(hub, limit, seed)
@@ -952,15 +992,20 @@ def check_window(max_length:int=None, # tokens per input (None: the limit)
                 ) -> int|None:
     "The `max_length` to tokenize with (default: `limit`), after checking it and the window `stride` against the model's limit."
     if max_length is None: max_length = limit
-    elif not _whole(max_length) or max_length < 8: raise ValueError(f"max_length must be a whole number of tokens >= 8, got {max_length!r}")
+    elif not _whole(max_length) or max_length < 8: raise ValueError("max_length must be a whole number of tokens >= "
+                                                                    f"8, got {max_length!r}")
     elif limit is not None and max_length > limit:
-        raise ValueError(f"max_length={max_length} is above the model's limit of {limit} tokens: pass max_length <= {limit} "
+        raise ValueError(f"max_length={max_length} is above the model's limit of {limit} tokens: pass "
+                         f"max_length <= {limit} "
                          "(longer texts: use windows, stride=)")
     if stride is None: return max_length
-    if max_length is None: raise ValueError("windows need a max_length: neither the tokenizer nor the model states a limit; pass max_length=")
-    if not _whole(stride) or stride < 0: raise ValueError(f"stride must be a whole number of tokens >= 0 (the overlap of consecutive windows), got {stride!r}")
-    if stride >= max_length: raise ValueError(f"stride={stride} must be smaller than max_length={max_length}: it is the number of tokens "
-                                              f"consecutive windows share; e.g. stride={max_length // 4}")
+    if max_length is None: raise ValueError("windows need a max_length: neither the tokenizer nor the model states a "
+                                            "limit; pass max_length=")
+    if not _whole(stride) or stride < 0: raise ValueError("stride must be a whole number of tokens >= 0 (the "
+                                                          f"overlap of consecutive windows), got {stride!r}")
+    if stride >= max_length: raise ValueError(f"stride={stride} must be smaller than max_length={max_length}: it is "
+                                              "the number of tokens consecutive windows share; e.g. "
+                                              f"stride={max_length // 4}")
     return max_length
 
 # %% ../nbs/01_data.ipynb #d84beb2e
@@ -972,11 +1017,14 @@ def encode_texts(tokenizer, # a (fast) tokenizer
                 ):
     "The tokenizer's encoding of texts (or pairs), truncated or cut into windows; a window that cannot be cut is a one-line error."
     win = stride is not None
-    try: return tokenizer(list(texts_a), list(texts_b) if texts_b is not None else None, max_length=max_length, stride=stride or 0,
-                          truncation='only_first' if win and texts_b is not None else True, return_overflowing_tokens=win)
+    try: return tokenizer(list(texts_a), list(texts_b) if texts_b is not None else None, max_length=max_length,
+                          stride=stride or 0,
+                          truncation='only_first' if win and texts_b is not None else True,
+                          return_overflowing_tokens=win)
     except Exception as e:
         if not win: raise
-        raise ValueError(f"cannot cut windows of {max_length} tokens sharing {stride}: {' '.join(str(e).split())[:150]}; "
+        raise ValueError(f"cannot cut windows of {max_length} tokens sharing {stride}: "
+                         f"{' '.join(str(e).split())[:150]}; "
                          "raise max_length or lower stride (a pair keeps its whole second text in every window)") from None
 
 # %% ../nbs/01_data.ipynb #b33df3c5
@@ -1018,10 +1066,13 @@ def tokenize_texts(ds, # a `Dataset` or `DatasetDict` with the text column(s)
     if hot: remove.append('label')
     keep = [c for c in cols if c not in remove]  # windows: the columns copied to every window of a row
     fn = _tokenize_fn(tokenizer, text_a, text_b, max_length, stride, hot, keep)
-    what = Hasher.hash(['tokenize_texts-v2', Hasher.hash(tokenizer), max_length, stride, remove, text_a, text_b, bool(hot)])
+    what = Hasher.hash(['tokenize_texts-v2', Hasher.hash(tokenizer), max_length, stride, remove, text_a, text_b,
+                        bool(hot)])
     def one(d):
-        r = d.map(fn, batched=True, with_indices=True, remove_columns=(cols if win else remove) or None, load_from_cache_file=None if use_cache else False,
-                  desc=desc or f"Tokenizing {'pairs' if text_b else 'texts'}", new_fingerprint=Hasher.hash([d._fingerprint, what]))
+        r = d.map(fn, batched=True, with_indices=True, remove_columns=(cols if win else remove) or None,
+                  load_from_cache_file=None if use_cache else False,
+                  desc=desc or f"Tokenizing {'pairs' if text_b else 'texts'}",
+                  new_fingerprint=Hasher.hash([d._fingerprint, what]))
         return r.cast(Features({**r.features, **{c: d.features[c] for c in keep}})) if win and keep else r  # windows keep the column types
     out = one(ds) if isinstance(ds, Dataset) else DatasetDict({k: one(v) for k, v in ds.items()})
     if hot: out = out.cast_column('labels', datasets.List(Value('float32')))  # BCE targets: float32 like the logits
@@ -1040,7 +1091,8 @@ def tokenize_pairs(ds, # a `Dataset` or `DatasetDict` with the two text columns
                    stride:int=None, # windows instead of truncation: tokens shared by consecutive windows (see `tokenize_texts`)
                   ):
     "Tokenize sentence pairs with `Dataset.map(batched=True)`: truncation, no padding, cached (`tokenize_texts` with two columns)."
-    return tokenize_texts(ds, tokenizer, text_a, text_b, max_length, remove_text, rename_label, use_cache, 'Tokenizing pairs', stride)
+    return tokenize_texts(ds, tokenizer, text_a, text_b, max_length, remove_text, rename_label, use_cache,
+                          'Tokenizing pairs', stride)
 
 # %% ../nbs/01_data.ipynb #0cd47337
 class PairSampler(Sampler):
@@ -1055,7 +1107,8 @@ class PairSampler(Sampler):
                   start:int=0, # samples of this epoch already consumed: iteration yields the rest
                  ):
         "Use epoch `epoch`'s order, skipping its first `start` samples (to resume mid-epoch)."
-        if not 0 <= start <= self.n: raise ValueError(f"start must be in 0..{self.n} (the samples in an epoch), got {start}")
+        if not 0 <= start <= self.n: raise ValueError(f"start must be in 0..{self.n} (the samples in an "
+                                                      f"epoch), got {start}")
         self.epoch, self.start = int(epoch), int(start)
 
     def order(self) -> np.ndarray:
@@ -1113,7 +1166,8 @@ def padding_stats(tok_ds, # a tokenized `Dataset` (or a `DatasetDict`, whose `sp
     check_choice(strategy, STRATEGIES, 'strategy')
     _check_dataset(tok_ds, 'tok_ds'); _check_batch_size(batch_size)
     if isinstance(tok_ds, DatasetDict):
-        if split not in tok_ds: raise ValueError(f"no split {split!r} in tok_ds (splits: {list(tok_ds)}): pass split= with one of them")
+        if split not in tok_ds: raise ValueError(f"no split {split!r} in tok_ds (splits: {list(tok_ds)}): pass "
+                                                 "split= with one of them")
         tok_ds = tok_ds[split]
     lengths = _lengths(tok_ds)
     if len(lengths) == 0: raise ValueError("tok_ds has no rows: padding_stats needs at least one tokenized example")
@@ -1152,18 +1206,21 @@ def make_loaders(tok_ds, # tokenized DatasetDict without text columns and with `
     if eval_batch_size is not None: _check_batch_size(eval_batch_size, 'eval_batch_size')
     for s, arg in ((train_split, 'train_split'), (eval_split, 'eval_split')):
         if s is None and arg == 'eval_split': continue
-        if s not in tok_ds: raise ValueError(f"no split {s!r} in the dataset (splits: {list(tok_ds)}): pass {arg}= with one of them")
+        if s not in tok_ds: raise ValueError(f"no split {s!r} in the dataset (splits: {list(tok_ds)}): pass {arg}= "
+                                             "with one of them")
         _check_model_ready(tok_ds[s], s)
         if len(tok_ds[s]) == 0:
-            raise ValueError(f"split {s!r} is empty: {'training' if arg == 'train_split' else 'evaluation'} needs at least one example"
+            raise ValueError(f"split {s!r} is empty: {'training' if arg == 'train_split' else 'evaluation'} needs at "
+                             "least one example"
                              + ("; pass eval_split=None to skip evaluation" if arg == 'eval_split' else ""))
     tok_ds = {k: v.remove_columns('doc') if 'doc' in v.column_names else v for k, v in tok_ds.items()}  # windows' rows: for metrics
     train = tok_ds[train_split]
     if drop_last and len(train) < batch_size:
-        raise ValueError(f"drop_last=True with {len(train)} training examples and batch_size={batch_size} leaves no batch: "
-                         "lower batch_size or pass drop_last=False")
+        raise ValueError(f"drop_last=True with {len(train)} training examples and batch_size={batch_size} "
+                         "leaves no batch: lower batch_size or pass drop_last=False")
     collator = DataCollatorWithPadding(tokenizer=tokenizer)
-    sampler = LengthGroupedSampler(_lengths(train), batch_size, seed) if group_by_length else PairSampler(len(train), seed)
+    sampler = LengthGroupedSampler(_lengths(train), batch_size,
+                                   seed) if group_by_length else PairSampler(len(train), seed)
     train_dl = DataLoader(train, batch_size=batch_size, sampler=sampler, collate_fn=collator, drop_last=drop_last)
     eval_dl = None if eval_split is None else DataLoader(tok_ds[eval_split], batch_size=eval_batch_size or batch_size,
                                                          shuffle=False, collate_fn=collator)

@@ -53,15 +53,18 @@ def sample_per_class(ds:Dataset, # a labelled split with single-label class ids 
                     ) -> Dataset:
     "`n` examples of each class drawn from `ds` (seeded, in `ds`'s order): the few-labels setting."
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be a whole number of examples per class >= 2 (the contrastive phase pairs them), got {n!r}")
+        raise ValueError("n must be a whole number of examples per class >= 2 (the contrastive phase pairs "
+                         f"them), got {n!r}")
     col = 'label' if 'label' in ds.column_names else 'labels'
     task, names = label_info(ds)
-    if task != 'single_label_classification': raise ValueError(f"sample_per_class needs single-label classes, not {task}")
+    if task != 'single_label_classification': raise ValueError("sample_per_class needs single-label "
+                                                               f"classes, not {task}")
     y, rng = np.asarray(ds[col]), np.random.default_rng(seed)
     short = {c: k for c, k in per_class(y, names).items() if k < n}
     if short:
         c, k = next(iter(short.items()))
-        raise ValueError(f"asked for {n} examples per class but class {c!r} has only {k}: pass n <= {min(short.values())}")
+        raise ValueError(f"asked for {n} examples per class but class {c!r} has only {k}: pass n <= "
+                         f"{min(short.values())}")
     keep = np.concatenate([rng.choice(np.flatnonzero(y == i), n, replace=False) for i in range(len(names))])
     return ds.select(np.sort(keep).tolist())
 
@@ -102,7 +105,8 @@ class EncoderInput(InputModule):
         features['sentence_embedding'] = pair_pool(h, mask, tt) if m.config.pooling == 'pair' else mean_pool(h, mask)
         return features
     def save(self, output_path:str, *args, **kwargs):
-        raise NotImplementedError("save the classifier (`model.save_pretrained`), not this module: it only lends the encoder to training")
+        raise NotImplementedError("save the classifier (`model.save_pretrained`), not this module: it only lends the "
+                                  "encoder to training")
 
 # %% ../nbs/06d_few_shot.ipynb #5f5a3344
 @patch
@@ -124,7 +128,8 @@ def sentence_model(model, # an ftnb classifier with the mean or pair head (`load
         raise ValueError(f"the few-shot trainer needs ftnb's mean or pair head, got {type(model).__name__}: "
                          "load the model with pooling='auto' (or 'mean'/'pair'), not 'cls', and without LoRA")
     if problem_type(model) != 'single_label_classification':
-        raise ValueError(f"the few-shot trainer fits single-label classifiers (texts or pairs), not {problem_type(model)}: "
+        raise ValueError("the few-shot trainer fits single-label classifiers (texts or pairs), not "
+                         f"{problem_type(model)}: "
                          "use the standard recipe for multi-label tags and scores")
     return SentenceTransformer(modules=[EncoderInput(model, tokenizer, max_length)], device=str(model.device))
 
@@ -184,11 +189,14 @@ def contrastive_phase(st, # `sentence_model(...)`
     "Fine-tune `st`'s encoder so cosine similarities of the pairs match their scores; the run's `History`."
     steps = -(-len(pairs) // cfg['batch_size'])
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(output_dir), num_train_epochs=1, per_device_train_batch_size=cfg['batch_size'], learning_rate=cfg['lr'],
-        warmup_steps=int(cfg['warmup'] * steps), logging_steps=max(1, steps // 8), save_strategy='no', report_to='none', seed=seed,
+        output_dir=str(output_dir), num_train_epochs=1, per_device_train_batch_size=cfg['batch_size'],
+                                                learning_rate=cfg['lr'],
+        warmup_steps=int(cfg['warmup'] * steps), logging_steps=max(1, steps // 8), save_strategy='no',
+                                                report_to='none', seed=seed,
         data_seed=seed, disable_tqdm=True, dataloader_drop_last=False, **precision_args(precision, st.device))
     cb = HistoryCallback(make_reporters(report_to, Path(output_dir)/'runs'))
-    tr = _Trainer(model=st, args=args, train_dataset=pairs, loss=CosineSimilarityLoss(st), callbacks=[ClockCallback(), cb])
+    tr = _Trainer(model=st, args=args, train_dataset=pairs, loss=CosineSimilarityLoss(st),
+                  callbacks=[ClockCallback(), cb])
     tr.remove_callback(PrinterCallback)  # the records go to `History` (and its reporters), not to stdout
     tr.train()
     return cb.history
@@ -224,7 +232,8 @@ def train_few_shot(model, # from `load_classifier`: ftnb's mean or pair head, si
     set_seed(seed); t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         run = cfg['iterations'] and cfg['max_pairs'] != 0  # iterations=0: the head alone
-        h = contrastive_phase(st, _pair_dataset(inputs, y, cfg, seed), cfg, precision, seed, output_dir or tmp, report_to) if run else History()
+        h = contrastive_phase(st, _pair_dataset(inputs, y, cfg, seed), cfg, precision, seed, output_dir or tmp,
+                              report_to) if run else History()
     fit_head(model, embed(st, inputs, precision), y, cfg['C'])
     model.eval(); last = h[-1] if h else dict(step=0, epoch=1.0, samples=0)
     if eval_dl is not None:
@@ -243,10 +252,12 @@ def paired_gain(result:dict, # `bench/results/few_labels.json`, read
     seeds = sorted({s for m, s in acc if m == a} & {s for m, s in acc if m == b})
     if not seeds: return None
     d = np.array([acc[a, s] - acc[b, s] for s in seeds])
-    return dict(mean=float(d.mean()), std=float(d.std(ddof=1)) if len(d) > 1 else 0.0, wins=int((d > 0).sum()), seeds=len(seeds))
+    return dict(mean=float(d.mean()), std=float(d.std(ddof=1)) if len(d) > 1 else 0.0, wins=int((d > 0).sum()),
+                seeds=len(seeds))
 
 # %% ../nbs/06d_few_shot.ipynb #265f84cb
-METHOD_NAMES = {'standard': "ftnb's standard recipe", 'few_shot': 'few-shot (contrastive + head)', 'head_only': 'head only (no contrastive phase)',
+METHOD_NAMES = {'standard': "ftnb's standard recipe", 'few_shot': 'few-shot (contrastive + head)',
+                'head_only': 'head only (no contrastive phase)',
                 'tfidf': 'TF-IDF + logistic regression'}
 
 def label_curve(result:dict, # `bench/results/few_labels.json`, read
@@ -317,5 +328,5 @@ def label_advice(counts:dict, # examples per class (`per_class`)
     elif n >= max(lim): verdict = 'at or above every measured crossing: the standard recipe (ftnb train) measured as good or better'
     else: verdict = 'between the measured crossings: train both ways and compare them on your validation split'
     where = '; '.join(f"{t} {_caught_up(c['at'])}" for t, c in measured.items())
-    return (f"{len(counts)} classes, the smallest ({name!r}) with {n} examples; the standard recipe caught up with the few-shot "
-            f"trainer on ftnb's measured tasks ({where}): at {n} you are {verdict}")
+    return (f"{len(counts)} classes, the smallest ({name!r}) with {n} examples; the standard recipe caught up with "
+            f"the few-shot trainer on ftnb's measured tasks ({where}): at {n} you are {verdict}")

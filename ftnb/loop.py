@@ -285,7 +285,8 @@ def save_checkpoint(path, # the checkpoint folder to (re)write
     "Write a complete training checkpoint with `atomic_dir` (a unique temporary folder, renamed when complete); return its path."
     with atomic_dir(path) as tmp:
         save_model(runtime.unwrap(model), str(tmp/'model.safetensors'))
-        torch.save({'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(), **runtime.extra_state()}, tmp/'optim.pt')
+        torch.save({'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(),
+                    **runtime.extra_state()}, tmp/'optim.pt')
         torch.save(_torch_rng_state(), tmp/'rng.pt')
         (tmp/'state.json').write_text(json.dumps({**state, 'rng': _rng_state()}))
     return Path(path)
@@ -303,12 +304,15 @@ def load_checkpoint(path, # a folder written by `save_checkpoint`
     if not path.is_dir(): raise FileNotFoundError(f"no checkpoint folder at {path}")
     names = ['model.safetensors', 'optim.pt', 'rng.pt', 'state.json']
     missing = [n for n in names if not (path/n).is_file()]
-    if missing: raise ValueError(f"checkpoint {path} is incomplete (missing {missing}): resume from an older checkpoint or start again")
+    if missing: raise ValueError(f"checkpoint {path} is incomplete (missing {missing}): resume from an older "
+                                 "checkpoint or start again")
     def _read(n, f):
         try: return f()
-        except Exception as e: raise ValueError(f"checkpoint file {path/n} is corrupt or truncated ({type(e).__name__}: {str(e)[:120]}): "
-                                                f"resume from an older checkpoint or start again") from None
-    _read('model.safetensors', lambda: load_model(runtime.unwrap(model) if runtime else model, str(path/'model.safetensors')))
+        except Exception as e: raise ValueError(f"checkpoint file {path/n} is corrupt or truncated "
+                                                f"({type(e).__name__}: {str(e)[:120]}): resume from an older "
+                                                "checkpoint or start again") from None
+    _read('model.safetensors', lambda: load_model(runtime.unwrap(model) if runtime else model,
+                                                  str(path/'model.safetensors')))
     opt = _read('optim.pt', lambda: torch.load(path/'optim.pt', weights_only=True, map_location='cpu'))
     rng = _read('rng.pt', lambda: torch.load(path/'rng.pt', weights_only=True, map_location='cpu'))
     state = _read('state.json', lambda: json.loads((path/'state.json').read_text()))
@@ -382,7 +386,8 @@ def weighted_loss(weight, # from `class_weights`: one weight per class (multi-la
     if weight is None: return model_loss
     weight = torch.as_tensor(weight, dtype=torch.float32)
     def loss_fn(model, batch:dict) -> tuple:
-        if 'labels' not in batch: raise ValueError(f"the batch has no 'labels' (keys: {list(batch)}): tokenize with rename_label=True")
+        if 'labels' not in batch: raise ValueError(f"the batch has no 'labels' (keys: {list(batch)}): tokenize with "
+                                                   "rename_label=True")
         logits = model(**{k: v for k, v in batch.items() if k != 'labels'}).logits
         return classification_loss(logits, batch['labels'], problem_type(model), weight=weight.to(logits.device)), 1
     return loss_fn
@@ -465,7 +470,8 @@ def setup(self:Loop, model, train_dl, eval_dl):
     n = max(1, round(o.epochs * steps_per_epoch(math.ceil(len(train_dl) / ticks), o.accum)))  # optimizer steps
     sched = get_scheduler(o.scheduler, opt, num_warmup_steps=int(o.warmup if o.warmup >= 1 else o.warmup * n) * ticks,
                           num_training_steps=n * ticks)
-    self.model, self.opt, self.train_dl, self.eval_dl, self.sched = self.rt.prepare(model, opt, train_dl, eval_dl, sched)
+    self.model, self.opt, self.train_dl, self.eval_dl, self.sched = self.rt.prepare(model, opt, train_dl, eval_dl,
+                                                                                    sched)
     self.n_batches = len(self.train_dl)  # after prepare: batches per process
     per_epoch = steps_per_epoch(self.n_batches, o.accum)
     self.total, self.n_epochs = max(1, round(o.epochs * per_epoch)), math.ceil(o.epochs)
@@ -628,7 +634,8 @@ def one_epoch(self:Loop):
     if self.eval_dl is not None: self.run_eval(self.epoch + self.batch / max(1, self.n_batches))
     if self.last_ckpt is not None: self.checkpoint()
     if self.evals.patience is not None and self.evals_since_best >= self.evals.patience:
-        self.rt.print(f"early stopping after epoch {self.epoch}: eval loss has not improved for {self.evals.patience} evaluation(s)")
+        self.rt.print(f"early stopping after epoch {self.epoch}: eval loss has not improved for "
+                      f"{self.evals.patience} evaluation(s)")
         self.stop = True
 
 # %% ../nbs/03_custom_loop.ipynb #bff5f3d1
@@ -639,7 +646,8 @@ def fit(self:Loop) -> History:
     resumed = self.ckpt.resume and self.last_ckpt.exists()
     if resumed: self.restore()
     if self.rt.is_main: self.hist.report_to(self.reporters)  # every record from here on goes to them too
-    self.bar = tqdm(total=self.total, initial=self.step, disable=not (self.logs.progress and self.rt.is_main), desc='train')
+    self.bar = tqdm(total=self.total, initial=self.step, disable=not (self.logs.progress and self.rt.is_main),
+                    desc='train')
     try:
         with StopSignals() if self.last_ckpt is not None else nullcontext() as self.signals:  # see `check_signal`
             if self.evals.eval_first and not resumed: self.run_eval(0.0)

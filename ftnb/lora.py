@@ -38,7 +38,8 @@ class LoraSpec:
             raise ValueError(f"LoRA dropout must be a number in [0, 1), got {self.dropout!r}")
         if self.targets is not None:
             self.targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
-            if not self.targets: raise ValueError("LoRA targets is empty: name at least one linear layer, or pass None for the defaults")
+            if not self.targets: raise ValueError("LoRA targets is empty: name at least one linear layer, or pass "
+                                                  "None for the defaults")
 
 # %% ../nbs/01b_lora.ipynb #769eafb2
 def lora_spec(lora, # None/False (no LoRA), True (defaults), a rank, a dict of `LoraSpec` fields, or a `LoraSpec`
@@ -105,7 +106,8 @@ def add_lora(model, # a classifier from `load_classifier` (or any transformers m
     spec, names = LoraSpec(rank, alpha, dropout, targets), linear_names(model)
     targets = list(spec.targets) if spec.targets else default_targets(model)
     missing = [t for t in targets if t.split('.')[-1] not in names]
-    if missing: raise ValueError(f"LoRA target module(s) {missing} not in the model: its linear layers are {sorted(names)}")
+    if missing: raise ValueError(f"LoRA target module(s) {missing} not in the model: its linear layers are "
+                                 f"{sorted(names)}")
     cfg = LoraConfig(r=spec.rank, lora_alpha=spec.alpha, lora_dropout=spec.dropout, target_modules=targets,
                      modules_to_save=head_modules(model))
     with quiet_peft(): pm = get_peft_model(model, cfg)
@@ -170,7 +172,8 @@ def save_lora(model:PeftModel, # a model from `add_lora`, trained or not
               merge:bool=False, # False: the adapter + `ftnb_lora.json`; True: a merged plain model (no `peft` needed)
              ) -> Path:
     "Save the adapter and how to rebuild its base, or (`merge=True`) the model with the adapters merged in."
-    if not isinstance(model, PeftModel): raise ValueError(f"save_lora needs a model from add_lora, got {type(model).__name__}: use save_pretrained")
+    if not isinstance(model, PeftModel): raise ValueError("save_lora needs a model from add_lora, got "
+                                                          f"{type(model).__name__}: use save_pretrained")
     lora_info(model)  # fails early (nothing written) when the base is unknown
     with atomic_dir(folder) as tmp:
         if merge: copy.deepcopy(model).merge_and_unload().save_pretrained(tmp)
@@ -193,9 +196,12 @@ def load_lora(folder, # a folder written by `save_lora` (or `PeftModel.save_pret
     "`(model, tokenizer)` from a LoRA folder: the base rebuilt as ftnb built it, with the adapter loaded on top."
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f"no folder at {folder}: pass a folder written by save_lora")
-    if not is_lora_folder(folder): raise ValueError(f"{folder} holds no LoRA adapter (no adapter_config.json): pass a folder written by save_lora, or load a plain model with load_classifier")
+    if not is_lora_folder(folder): raise ValueError(f"{folder} holds no LoRA adapter (no adapter_config.json): pass "
+                                                    "a folder written by save_lora, or load a plain model with "
+                                                    "load_classifier")
     if (folder/LORA_INFO).is_file(): info = json.loads((folder/LORA_INFO).read_text())
-    else: info = {'checkpoint': json.loads((folder/'adapter_config.json').read_text()).get('base_model_name_or_path'), 'pooling': 'cls'}
+    else: info = {'checkpoint': json.loads((folder/'adapter_config.json').read_text()).get('base_model_name_or_path'),
+                  'pooling': 'cls'}
     kw = {'problem_type': info['problem_type']} if info.get('problem_type') else {}
     base = load_classifier(info['checkpoint'], info.get('label_names'), pooling=info['pooling'], **kw)
     for k in FTNB_SETTINGS:

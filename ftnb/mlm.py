@@ -189,7 +189,8 @@ class WholeWordCollator:
         masked = (valid.ravel() & chosen[word_no] if len(chosen) else np.zeros_like(start)).reshape(ids.shape)
         batch = {'input_ids': torch.from_numpy(np.where(masked, self.tokenizer.mask_token_id, ids)),
                  'labels': torch.from_numpy(np.where(masked, ids, -100))}
-        batch['attention_mask'] = torch.from_numpy(_stack(features, 'attention_mask', 0) if 'attention_mask' in features[0]
+        batch['attention_mask'] = torch.from_numpy(_stack(features, 'attention_mask',
+                                                          0) if 'attention_mask' in features[0]
                                                    else (ids != self.tokenizer.pad_token_id).astype(np.int64))
         if 'token_type_ids' in features[0]: batch['token_type_ids'] = torch.from_numpy(_stack(features, 'token_type_ids', 0))
         return batch
@@ -331,7 +332,8 @@ def mlm_loader(ds:Dataset, # chunks to train on
     "Shuffled, resumable training batches of `ds`, masked by `collator` (a last partial batch is dropped when there is a full one)."
     keep = _MODEL_COLS + (('word_ids',) if getattr(collator, 'uses_word_ids', False) else ())
     ds = ds.remove_columns([c for c in ds.column_names if c not in keep])
-    return torch.utils.data.DataLoader(_ArrayRows(ds), batch_size=batch_size, sampler=TorchShuffle(len(ds), seed, loader=True),
+    return torch.utils.data.DataLoader(_ArrayRows(ds), batch_size=batch_size,
+                                       sampler=TorchShuffle(len(ds), seed, loader=True),
                                        collate_fn=collator, drop_last=len(ds) > batch_size, generator=torch.Generator())
 
 # %% ../nbs/06_mlm_adaptation.ipynb #e2da69eb
@@ -356,7 +358,8 @@ def train_mlm(model, # an `AutoModelForMaskedLM`; parameters with requires_grad=
     if max_steps: epochs = max_steps / steps_per_epoch(len(dl), kwargs.get('accum', 1))
     ev = None if eval_ds is None else _as_loader(eval_ds, batch_size)
     kwargs.setdefault('progress', _progress())
-    hist = train(model, dl, ev, epochs=epochs, lr=lr, weight_decay=weight_decay, warmup=warmup, seed=seed, log_every=log_every,
+    hist = train(model, dl, ev, epochs=epochs, lr=lr, weight_decay=weight_decay, warmup=warmup, seed=seed,
+                 log_every=log_every,
                  loss_fn=masked_loss_sum, eval_fn=evaluate_mlm, eval_first=ev is not None, log_last=True, **kwargs)
     model.eval()
     return hist
@@ -372,7 +375,8 @@ def head_report(checkpoint:str) -> dict:
                 unused=sorted(info['unexpected_keys']), decoder_tied_to_input_embeddings=tied)
 
 # %% ../nbs/06_mlm_adaptation.ipynb #7ecd8fe5
-_PROSE_FILES = ('nytEditorialSnippets_GroundTruth.txt', 'amazonReviewSnippets_GroundTruth.txt', 'tweets_GroundTruth.txt')
+_PROSE_FILES = ('nytEditorialSnippets_GroundTruth.txt', 'amazonReviewSnippets_GroundTruth.txt',
+                'tweets_GroundTruth.txt')
 
 def general_prose() -> Dataset:
     "General-domain English (NYT editorials, Amazon reviews, tweets) from the VADER asset: a Dataset(text, source)."
@@ -470,11 +474,14 @@ def _build_warm_start(out:Path, checkpoint, corpus:Dataset, recipe:dict, precisi
     r, t0 = recipe, time.perf_counter()
     tok = mlm_tokenizer(checkpoint)
     chunks = chunk_corpus(corpus, tok, r['chunk_size'], checkpoint=checkpoint)
-    if len(chunks) < 2: raise ValueError(f"the corpus gives {len(chunks)} chunk of {r['chunk_size']} tokens: pass more text")
+    if len(chunks) < 2: raise ValueError(f"the corpus gives {len(chunks)} chunk of {r['chunk_size']} tokens: "
+                                         "pass more text")
     n_eval = min(r['eval_chunks'], max(1, len(chunks) // 5))
-    split = chunks.train_test_split(train_size=min(r['train_chunks'], len(chunks) - n_eval), test_size=n_eval, seed=r['seed'])
+    split = chunks.train_test_split(train_size=min(r['train_chunks'], len(chunks) - n_eval), test_size=n_eval,
+                                    seed=r['seed'])
     collator = DataCollatorForLanguageModeling(tok, mlm_probability=r['mlm_probability'])
-    train_m, ev = fixed_eval_masks(split['train'], collator, seed=r['seed']), fixed_eval_masks(split['test'], collator, seed=r['seed'] + 1)
+    train_m, ev = fixed_eval_masks(split['train'], collator,
+                                   seed=r['seed']), fixed_eval_masks(split['test'], collator, seed=r['seed'] + 1)
     report = head_report(checkpoint)
     model, trainable = _frozen_body(checkpoint, r['seed'])
     hidden, labels = body_features(model, train_m)
@@ -505,7 +512,8 @@ def warm_start_mlm_head(checkpoint:str=None, # encoder checkpoint; default `defa
     precision = check_precision(precision)
     recipe = dict(train_chunks=train_chunks or by_profile(800, 48), epochs=epochs, batch_tokens=batch_tokens, lr=lr,
                   chunk_size=chunk_size, seed=seed, eval_chunks=eval_chunks or by_profile(64, 8), mlm_probability=0.15,
-                  optimizer='adamw: decay groups, fused', v=3, **({} if precision == 'fp32' else {'precision': precision}))
+                  optimizer='adamw: decay groups, fused', v=3,
+                  **({} if precision == 'fp32' else {'precision': precision}))
     dest = cache_dir('mlm') / f"{_ckpt_name(checkpoint)}-head-{_fingerprint(checkpoint, corpus['text'], recipe)}"
     return build_once(dest, lambda tmp: _build_warm_start(tmp, checkpoint, corpus, recipe, precision),
                       lambda d: all((d/f).is_file() for f in _WARM_START_FILES))
@@ -573,7 +581,8 @@ def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
           **options, # `Chunks`' and `Optim`'s fields by name (train_size=, lr=, ...), and `train_mlm`'s: log_every, ckpt_every, callbacks, ...
          ) -> tuple:
     "Fine-tune a masked LM on in-domain text; returns `(model, history)` with eval perplexity before training and per epoch."
-    if resume and output_dir is None: raise ValueError("resume=True continues the run saved in output_dir/checkpoints: pass its output_dir")
+    if resume and output_dir is None: raise ValueError("resume=True continues the run saved in "
+                                                       "output_dir/checkpoints: pass its output_dir")
     chunks, optim = take_group(Chunks, chunks, options), take_group(Optim, optim or ADAPT_OPTIM, options)
     if output_dir is not None:  # events in `output_dir/runs`, which outlives `checkpoints/`
         options['report_to'] = make_reporters(options.get('report_to'), Path(output_dir)/'runs')
@@ -582,9 +591,11 @@ def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
     with temp_env(TRANSFORMERS_VERBOSITY='error'): model = AutoModelForMaskedLM.from_pretrained(checkpoint)
     per_epoch = steps_per_epoch(math.ceil(len(train_ds) / batch_size), optim.accum)
     ckpt_dir, ckpt_every = None if output_dir is None else Path(output_dir)/'checkpoints', options.pop('ckpt_every', None)
-    hist = train_mlm(model, train_ds, collator, ev, batch_size=batch_size, seed=seed, precision=precision, ckpt_dir=ckpt_dir,
+    hist = train_mlm(model, train_ds, collator, ev, batch_size=batch_size, seed=seed, precision=precision,
+                     ckpt_dir=ckpt_dir,
                      log_every=options.pop('log_every', None) or max(1, per_epoch // 8),
-                     ckpt_every=(ckpt_every or max(1, per_epoch // 4)) if ckpt_dir else None, resume=resume, **asdict(optim), **options)
+                     ckpt_every=(ckpt_every or max(1, per_epoch // 4)) if ckpt_dir else None, resume=resume,
+                     **asdict(optim), **options)
     if output_dir is not None:
         out = Path(output_dir)  # saved whole into a temp folder, then moved in file by file: the run's lock files stay
         with atomic_dir(out/'.saving') as tmp: _save_mlm(model, tok, tmp, hist)

@@ -41,7 +41,8 @@ def compute_metrics(eval_pred, # an `EvalPrediction` or a `(predictions, labels)
     n = preds.shape[-1] if preds.ndim == 2 else max(preds.max(initial=0), labels.max(initial=0)) + 1  # classes
     if preds.ndim == 2: preds = preds.argmax(-1)
     if preds.shape != labels.shape:
-        raise ValueError(f"predictions have shape {preds.shape} but labels have shape {labels.shape}: pass one prediction per label")
+        raise ValueError(f"predictions have shape {preds.shape} but labels have shape {labels.shape}: pass one "
+                         "prediction per label")
     if average == 'auto': average = 'binary' if n <= 2 else 'macro'
     if average not in ('binary', 'macro', 'micro', 'weighted'):
         raise ValueError(f"average must be 'auto', 'binary', 'macro', 'micro' or 'weighted', got {average!r}")
@@ -62,7 +63,8 @@ def multilabel_metrics(eval_pred, # `(logits, 0/1 targets)`, both (examples, lab
     "Micro and macro F1 and subset accuracy of multi-label predictions (sigmoid of the logits > threshold)."
     logits, labels = _preds_labels(eval_pred)
     if logits.shape != labels.shape:
-        raise ValueError(f"multi-label logits have shape {logits.shape} but targets {labels.shape}: pass one logit per label")
+        raise ValueError(f"multi-label logits have shape {logits.shape} but targets {labels.shape}: pass one "
+                         "logit per label")
     pred = (1 / (1 + np.exp(-logits.astype(np.float64)))) > np.asarray(thresholds)
     y = labels.astype(bool)
     return {'subset_accuracy': float((pred == y).all(-1).mean()),
@@ -183,14 +185,18 @@ def classification_loss(logits:torch.Tensor, # (batch, num_labels)
     "The loss of `logits` against `labels` for `problem_type` (default: single-label classification), optionally class-weighted."
     logits = logits.float()
     if weight is not None:
-        if problem_type == 'regression': raise ValueError("class weights make no sense for regression (a score has no classes): pass weight=None")
+        if problem_type == 'regression': raise ValueError("class weights make no sense for regression (a score has "
+                                                          "no classes): pass weight=None")
         weight = torch.as_tensor(weight, dtype=torch.float32, device=logits.device)
         if weight.shape != logits.shape[-1:]:
-            raise ValueError(f"weight has {weight.numel()} values for {logits.shape[-1]} classes: pass one weight per class (see class_weights)")
+            raise ValueError(f"weight has {weight.numel()} values for {logits.shape[-1]} classes: pass one weight "
+                             "per class (see class_weights)")
     if problem_type == 'regression':
-        loss = nn.functional.mse_loss(logits.squeeze(-1) if logits.shape[-1] == 1 else logits, labels.float(), reduction='none')
+        loss = nn.functional.mse_loss(logits.squeeze(-1) if logits.shape[-1] == 1 else logits, labels.float(),
+                                      reduction='none')
     elif problem_type == 'multi_label_classification':
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, labels.float(), pos_weight=weight, reduction='none')
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, labels.float(), pos_weight=weight,
+                                                              reduction='none')
     else: loss = nn.functional.cross_entropy(logits, labels.long(), weight=weight, reduction='none')  # weight[y] * loss per example
     if loss.dim() > 1: loss = loss.mean(-1)  # one number per example (its labels' or scores' mean)
     return loss.mean() if reduction == 'mean' else loss  # a weighted mean over examples, not PyTorch's division by the weights' sum
@@ -206,19 +212,21 @@ def _balanced_weights(labels, # class ids, or 0/1 rows (examples, tags) when `mu
     if not len(y): raise ValueError("there are no labels to count: pass the training split's labels")
     if multi:
         if y.ndim != 2 or y.shape[1] != num_labels:
-            raise ValueError(f"multi-label labels must be 0/1 rows of {num_labels} tags, got shape {y.shape}: pass the multi-hot targets")
+            raise ValueError(f"multi-label labels must be 0/1 rows of {num_labels} tags, got shape {y.shape}: pass "
+                             "the multi-hot targets")
         counts = y.astype(np.float64).sum(0); w = (len(y) - counts) / np.maximum(counts, 1)
     else:
         if y.ndim != 1: raise ValueError(f"single-label labels must be one class id per example, got shape {y.shape}: "
                                          "pass task='multi_label_classification' for 0/1 rows")
         y = y.astype(np.int64)
         if y.min() < 0 or y.max() >= num_labels:
-            raise ValueError(f"the labels hold class id {y.min() if y.min() < 0 else y.max()} but there are {num_labels} classes "
-                             f"({', '.join(names)}): encode the labels as ids 0..{num_labels - 1}")
+            raise ValueError(f"the labels hold class id {y.min() if y.min() < 0 else y.max()} but there are "
+                             f"{num_labels} classes ({', '.join(names)}): encode the labels as ids 0..{num_labels - 1}")
         counts = np.bincount(y, minlength=num_labels); w = len(y) / (num_labels * np.maximum(counts, 1))
     if (counts == 0).any():
-        raise ValueError(f"{what} {names[int(np.argmax(counts == 0))]!r} has no {'positive ' if multi else ''}training example, "
-                         f"so 'balanced' cannot weigh it: add examples of it, or pass one weight per {what}")
+        raise ValueError(f"{what} {names[int(np.argmax(counts == 0))]!r} has no "
+                         f"{'positive ' if multi else ''}training example, so 'balanced' cannot weigh it: add "
+                         f"examples of it, or pass one weight per {what}")
     return w
 
 # %% ../nbs/01a_models.ipynb #e1ad965d
@@ -231,7 +239,8 @@ def class_weights(labels, # the training labels: class ids, or 0/1 rows (example
     "Loss weights per class (multi-label: `pos_weight` per tag) as a float32 tensor for `classification_loss`; None for `how=None`."
     if how is None: return None
     if task is not None: check_choice(task, PROBLEM_TYPES, 'task')
-    if task == 'regression': raise ValueError("class weights make no sense for regression (a score has no classes): pass class_weights=None")
+    if task == 'regression': raise ValueError("class weights make no sense for regression (a score has no classes): "
+                                              "pass class_weights=None")
     multi = task == 'multi_label_classification'
     what, whats = ('tag', 'tags') if multi else ('class', 'classes')
     names = [str(n) for n in (names if names is not None else range(num_labels))]
@@ -244,10 +253,12 @@ def class_weights(labels, # the training labels: class ids, or 0/1 rows (example
         except (TypeError, ValueError): raise ValueError(bad) from None
         if w.ndim != 1: raise ValueError(bad)
     if len(w) != num_labels:
-        raise ValueError(f"got {len(w)} class weights for {num_labels} {whats} ({', '.join(names)}): pass one weight per {what}, in that order")
+        raise ValueError(f"got {len(w)} class weights for {num_labels} {whats} ({', '.join(names)}): pass one weight "
+                         f"per {what}, in that order")
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError(f"class weights must be finite and >= 0, got {w.tolist()}: pass non-negative numbers")
-    if not multi and not w.any(): raise ValueError("the class weights are all 0, so nothing would be learnt: give a class a positive weight")
+    if not multi and not w.any(): raise ValueError("the class weights are all 0, so nothing would be learnt: give a "
+                                                   "class a positive weight")
     return torch.tensor(w, dtype=torch.float32)
 
 # %% ../nbs/01a_models.ipynb #26fc8f6d
@@ -293,7 +304,8 @@ def pair_pool(hidden:torch.Tensor, # (batch, tokens, hidden) last hidden states
 
 # %% ../nbs/01a_models.ipynb #4cc2ebab
 @patch
-def forward(self:MeanPoolingClassifier, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
+def forward(self:MeanPoolingClassifier, input_ids=None, attention_mask=None, token_type_ids=None, labels=None,
+            **kwargs):
     "Logits (and the loss when `labels` are given) for a batch, like any `...ForSequenceClassification`."
     if attention_mask is None: attention_mask = torch.ones_like(input_ids)
     kw = {'token_type_ids': token_type_ids} if token_type_ids is not None else {}
@@ -315,8 +327,9 @@ def auto_pooling(checkpoint:str, # hub id or local folder
     return 'pair' if pairs and p == 'mean' else p
 
 # %% ../nbs/01a_models.ipynb #4837fd8e
-PAIRS_TO_MEAN = ("text pairs reached the 'mean' head that pooling='auto' picks when pairs=False: it averages both texts "
-                 "into one vector and learns pairs slowly; pass pairs=True for the pair head, or pooling='mean' to keep this one")
+PAIRS_TO_MEAN = ("text pairs reached the 'mean' head that pooling='auto' picks when pairs=False: it "
+                 "averages both texts into one vector and learns pairs slowly; pass pairs=True for the pair head, or "
+                 "pooling='mean' to keep this one")
 
 class PairWatch:
     "A forward pre-hook that warns once (`PAIRS_TO_MEAN`) if one of the first `batches` batches is a pair, then idles."
@@ -354,10 +367,12 @@ def load_classifier(checkpoint:str=None, # hub id or local path; default `defaul
     regression = kwargs.get('problem_type') == 'regression'
     label_names = list(label_names or (['score'] if regression else ['0', '1']))
     if regression and len(label_names) != 1:
-        raise ValueError(f"a regression model has one output, got label_names={label_names}: pass label_names=None (or ['score'])")
+        raise ValueError(f"a regression model has one output, got label_names={label_names}: pass label_names=None "
+                         "(or ['score'])")
     guessed = pooling == 'auto' and not pairs  # nobody said whether pairs are coming
     if pooling == 'auto': pooling = auto_pooling(checkpoint, pairs)
-    labels = dict(num_labels=len(label_names), id2label=dict(enumerate(label_names)), label2id={n: i for i, n in enumerate(label_names)})
+    labels = dict(num_labels=len(label_names), id2label=dict(enumerate(label_names)),
+                  label2id={n: i for i, n in enumerate(label_names)})
     if pooling == 'cls': return AutoModelForSequenceClassification.from_pretrained(checkpoint, **labels, **kwargs)
     head = {k: kwargs.pop(k) for k in list(kwargs) if k in ('problem_type', 'classifier_dropout')}
     ecfg = AutoConfig.from_pretrained(checkpoint)
@@ -382,5 +397,5 @@ def check_vocab(model, # a transformers model
     rows, n = model.get_input_embeddings().num_embeddings, len(tokenizer)
     if n > rows:
         raise ValueError(f"{where}: its tokenizer has {n:,} tokens but the model's embeddings only {rows:,} rows; "
-                         "save the model's own tokenizer beside it, or call model.resize_token_embeddings(len(tokenizer)) "
-                         "before saving")
+                         "save the model's own tokenizer beside it, or call "
+                         "model.resize_token_embeddings(len(tokenizer)) before saving")

@@ -12,7 +12,8 @@ from scipy.special import softmax, log_softmax
 import torch
 from torch import nn
 from .core import *
-from .models import (PooledClassifierConfig, MeanPoolingClassifier, encoder_kwargs, mean_pool, pair_pool, classification_loss,
+from .models import (PooledClassifierConfig, MeanPoolingClassifier, encoder_kwargs, mean_pool, pair_pool,
+                         classification_loss,
                          problem_type, label_names)
 from .tasks import load_trained, logits_of, reading
 from .loop import Runtime
@@ -62,12 +63,14 @@ def to_onnx(model, # a sequence classifier (any head ftnb builds; LoRA merged)
            ) -> Path:
     "Write `model` in fp32 as ONNX at `path`, with dynamic batch and sequence axes (torch's dynamo exporter)."
     names, path = onnx_inputs(tokenizer), Path(path)
-    ex = tokenizer(['an example to trace the graph with', 'and a second'], padding='max_length', max_length=16, truncation=True,
+    ex = tokenizer(['an example to trace the graph with', 'and a second'], padding='max_length', max_length=16,
+                   truncation=True,
                    return_tensors='pt')
     b, s = torch.export.Dim('batch'), torch.export.Dim('sequence')
     m = _Logits(model.float().eval(), names).eval()
     with _quiet(), torch.no_grad():
-        prog = torch.onnx.export(m, tuple(ex[n] for n in names), dynamo=True, input_names=names, output_names=['logits'],
+        prog = torch.onnx.export(m, tuple(ex[n] for n in names), dynamo=True, input_names=names,
+                                 output_names=['logits'],
                                  dynamic_shapes=tuple({0: b, 1: s} for _ in names), verbose=False)
         prog.save(str(path))
     return path
@@ -84,12 +87,14 @@ class OnnxClassifier:
         so = ort.SessionOptions(); so.intra_op_num_threads = threads or torch.get_num_threads(); so.log_severity_level = 3
         try: self.session = ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider'])
         except Exception as e:
-            raise ValueError(f"{path} cannot be read by onnxruntime ({' '.join(str(e).split())[:100]}): export the model again") from None
+            raise ValueError(f"{path} cannot be read by onnxruntime ({' '.join(str(e).split())[:100]}): export "
+                             "the model again") from None
         self.config, self.inputs, self.path, self.max_tokens = config, [i.name for i in self.session.get_inputs()], Path(path), max_tokens
     def to(self, *args, **kwargs): return self  # onnxruntime's CPU provider: nothing to move
     def eval(self): return self
     def __call__(self, **batch):
-        x = {n: np.asarray(batch[n].cpu() if hasattr(batch[n], 'cpu') else batch[n], dtype=np.int64) for n in self.inputs}
+        x = {n: np.asarray(batch[n].cpu() if hasattr(batch[n], 'cpu') else batch[n],
+                           dtype=np.int64) for n in self.inputs}
         rows, length = x['input_ids'].shape
         k = max(1, self.max_tokens // max(1, length))
         out = [self.session.run(['logits'], {n: v[i:i + k] for n, v in x.items()})[0] for i in range(0, rows, k)]
@@ -157,7 +162,8 @@ def export(folder, # a trained model folder (`ftnb train`'s --output-dir; a LoRA
     "Export a trained classifier to ONNX (checked against PyTorch on real rows; optionally quantized) with its tokenizer and config."
     out = Path(output)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out/'model.onnx').is_file())):
-        raise ValueError(f"{out} exists and is not an ftnb export (no model.onnx), so it would be replaced: choose a new folder")
+        raise ValueError(f"{out} exists and is not an ftnb export (no model.onnx), so it would be replaced: choose "
+                         "a new folder")
     versions, (model, tok) = _versions(), load_trained(folder)
     if quantize_to is not None and quantize_to not in QUANT_TYPES: quantize(None, None, quantize_to)  # the one-line error, before any work
     texts = texts or check_texts(model)
@@ -166,12 +172,14 @@ def export(folder, # a trained model folder (`ftnb train`'s --output-dir; a LoRA
         fp32 = to_onnx(model, tok, d/'model.onnx')
         check = {'fp32': compare(model, OnnxClassifier(fp32, model.config), tok, texts, ref)}
         if check['fp32']['max_abs_diff'] > tolerance:
-            raise ValueError(f"the ONNX graph's logits differ from PyTorch's by up to {check['fp32']['max_abs_diff']:.2g} (> tolerance "
-                             f"{tolerance:g}): report it with the model's architecture, or pass a larger tolerance")
+            raise ValueError("the ONNX graph's logits differ from PyTorch's by up to "
+                             f"{check['fp32']['max_abs_diff']:.2g} (> tolerance {tolerance:g}): report it with the "
+                             "model's architecture, or pass a larger tolerance")
         if quantize_to:
             quantize(fp32, d/'model.q.onnx', quantize_to); (d/'model.q.onnx').replace(fp32)
             check[quantize_to] = compare(model, OnnxClassifier(fp32, model.config), tok, texts, ref)
-        info = dict(format='onnx', quantize=quantize_to, tolerance=tolerance, check=check, source=str(Path(folder).name), **versions)
+        info = dict(format='onnx', quantize=quantize_to, tolerance=tolerance, check=check,
+                    source=str(Path(folder).name), **versions)
         model.config.ftnb_onnx = info
         model.config.save_pretrained(d); tok.save_pretrained(d)
         del model.config.ftnb_onnx
@@ -244,7 +252,8 @@ def calibrate(model, # a single-label classifier (changed in place)
              ) -> dict:
     "Fit a temperature on validation logits, fold it into `model`, and return (and store as `config.ftnb_calibration`) the before/after."
     if problem_type(model) not in (None, 'single_label_classification'):
-        raise ValueError(f"temperature scaling is for single-label classifiers, this model is {problem_type(model)}: skip calibration")
+        raise ValueError(f"temperature scaling is for single-label classifiers, this model is {problem_type(model)}: "
+                         "skip calibration")
     z, y = np.asarray(logits, dtype=np.float64), np.asarray(labels)
     t = fit_temperature(z, y)
     fold_temperature(model, t)
@@ -337,13 +346,14 @@ def _card_results(run:dict, cal:dict) -> str:
     "The final validation metrics (with one standard error for accuracy) and the calibration."
     f, n = run.get('final') or {}, run.get('n_eval')
     if not f: return '## Results\n\nNo validation split, so no measured quality: evaluate it with `ftnb evaluate` on labelled data.'
-    out = ['## Results', '', f"On the validation split ({n} rows), after the last epoch:", '', '| metric | value |', '|---|---|']
+    out = ['## Results', '', f"On the validation split ({n} rows), after the last epoch:", '', '| metric | value |',
+           '|---|---|']
     out += [f"| {k} | {v:.4f} |" for k, v in f.items()]
     if 'accuracy' in f and n:
         out += ['', f"One standard error of that accuracy: ±{np.sqrt(f['accuracy'] * (1 - f['accuracy']) / n):.3f}."]
-    if cal: out += ['', f"Probabilities are temperature-scaled (T = {cal['temperature']}, fitted on the {cal['rows']} validation rows): "
-                    f"expected calibration error {cal['ece_before']} → {cal['ece_after']}, "
-                    f"log-loss {cal['nll_before']} → {cal['nll_after']}."]
+    if cal: out += ['', f"Probabilities are temperature-scaled (T = {cal['temperature']}, fitted on the "
+                    f"{cal['rows']} validation rows): expected calibration error {cal['ece_before']} → "
+                    f"{cal['ece_after']}, log-loss {cal['nll_before']} → {cal['nll_after']}."]
     return '\n'.join(out)
 
 # %% ../nbs/06c_ship.ipynb #f9869b0d
@@ -354,13 +364,16 @@ def _card_training(cfg:dict, run:dict) -> str:
     read = (f"windows of {w.get('max_length')} tokens sharing {w.get('stride')}, combined by {w.get('aggregate')}" if w.get('stride')
             else f"cut at {w.get('max_length') or 'the model limit of'} tokens")
     cpu = f"{m.get('cpu')} ({m.get('cores')} cores{', native bf16' if m.get('native_bf16') else ''})"
-    rows = [('data', run.get('source')), ('labels', f"{labels} ({cfg.get('problem_type') or 'single_label_classification'})"),
+    rows = [('data', run.get('source')),
+            ('labels', f"{labels} ({cfg.get('problem_type') or 'single_label_classification'})"),
             ('rows', f"{run.get('n_train')} train / {run.get('n_eval')} validation"),
             ('text columns', ' + '.join(c for c in cfg.get('ftnb_text_columns') or [] if c)), ('texts', read),
-            *(run.get('recipe') or {}).items(), ('precision', f"{run.get('precision')}, {run.get('processes', 1)} process(es)"),
+            *(run.get('recipe') or {}).items(),
+            ('precision', f"{run.get('precision')}, {run.get('processes', 1)} process(es)"),
             ('machine', f"{cpu}, torch {m.get('torch')}, transformers {m.get('transformers')}"),
             ('time', f"{run['seconds']:.0f} s" if run.get('seconds') is not None else None)]
-    return '\n'.join(['## Training', '', '| | |', '|---|---|'] + [f"| {k} | {v} |" for k, v in rows if v not in (None, '', 'None')])
+    return '\n'.join(['## Training', '', '| | |', '|---|---|'] + [f"| {k} | {v} |" for k,
+                                                                  v in rows if v not in (None, '', 'None')])
 
 # %% ../nbs/06c_ship.ipynb #fe529c36
 def _card_curves(folder:Path) -> str:
@@ -378,18 +391,22 @@ def _card_use(folder:Path, cfg:dict, run:dict) -> str:
     "How to use the model, its intended use and its limits."
     remote, w, n = cfg.get('auto_map') is not None, cfg.get('ftnb_windows') or {}, folder.name
     trust = ', trust_remote_code=True' if remote else ''
-    lines = ['## How to use', '', '```bash', f"ftnb predict --model {n} --data new.csv --output predictions.csv", '```', '',
-             '```python', 'from transformers import pipeline', f"clf = pipeline('text-classification', model='{n}'{trust})", '```']
-    if remote: lines += ['', "The head's code (ftnb's mean pooling) is `modeling_ftnb.py` in this folder: `trust_remote_code=True` runs it, "
-                         "so ftnb need not be installed."]
-    lines += ['', f"A fast CPU copy without torch: `ftnb export {n} --quantize int8` (ftnb chapter 06c).", '', '## Intended use and limits', '',
-              f"- Made for texts like its training data ({run.get('source', 'see Training')}); on other kinds of text its accuracy is "
-              "unknown: measure it with `ftnb evaluate` on a labelled sample first.",
+    lines = ['## How to use', '', '```bash', f"ftnb predict --model {n} --data new.csv --output predictions.csv",
+             '```', '',
+             '```python', 'from transformers import pipeline',
+             f"clf = pipeline('text-classification', model='{n}'{trust})", '```']
+    if remote: lines += ['', "The head's code (ftnb's mean pooling) is `modeling_ftnb.py` in this folder: "
+                         "`trust_remote_code=True` runs it, so ftnb need not be installed."]
+    lines += ['', f"A fast CPU copy without torch: `ftnb export {n} --quantize int8` (ftnb chapter 06c).", '',
+              '## Intended use and limits', '',
+              f"- Made for texts like its training data ({run.get('source', 'see Training')}); on other kinds of "
+              "text its accuracy is unknown: measure it with `ftnb evaluate` on a labelled sample first.",
               "- It outputs a score on the training data's scale." if cfg.get('problem_type') == 'regression' else
               "- It only knows the labels it was trained on; every text gets one of them.",
               f"- Texts longer than {w.get('max_length') or 'the model limit'} tokens are "
               + ('read as overlapping windows.' if w.get('stride') else 'cut: the rest is not read.'),
-              "- The validation numbers come from one split and one seed; another split or seed moves them by about the standard error.",
+              "- The validation numbers come from one split and one seed; another split or seed moves them by about "
+              "the standard error.",
               "- Not audited for bias or fairness: the pretrained model's and the data's biases carry over."]
     return '\n'.join(lines)
 
@@ -415,9 +432,11 @@ def model_card(folder, # a trained model folder (with `config.json`; `history.js
     p = Path(folder)
     cfg = _card_config(p)
     run = json.loads((p/'ftnb_run.json').read_text()) if (p/'ftnb_run.json').is_file() else {}
-    if not cfg and not run: raise ValueError(f"{p} has no config.json or ftnb_run.json to describe: pass a folder written by `ftnb train`")
+    if not cfg and not run: raise ValueError(f"{p} has no config.json or ftnb_run.json to describe: pass a folder "
+                                             "written by `ftnb train`")
     run = {**run, 'final': _final(p)}
-    kind = {'regression': 'score (regression)', 'multi_label_classification': 'multi-label'}.get(cfg.get('problem_type'), 'single-label')
+    kind = {'regression': 'score (regression)',
+            'multi_label_classification': 'multi-label'}.get(cfg.get('problem_type'), 'single-label')
     base = run.get('checkpoint_name') or cfg.get('_name_or_path', 'a pretrained model')
     intro = (f"# {p.name}\n\nA {kind} text classifier fine-tuned from `{base}` "
              f"with ftnb on {run.get('source', 'its training data')}. Generated from the run's records; "

@@ -36,26 +36,32 @@ def load_trained(folder, # a folder written by `ftnb train` or `save_pretrained`
                 ) -> tuple:
     "`(model, tokenizer)` of a trained classifier folder, the model in eval mode; anything else is a one-line error."
     p = Path(folder).expanduser()
-    if not p.is_dir(): raise FileNotFoundError(f"no model folder at {p}: pass the --output-dir of a finished `ftnb train` run")
+    if not p.is_dir(): raise FileNotFoundError(f"no model folder at {p}: pass the --output-dir of a finished "
+                                               "`ftnb train` run")
     if is_lora_folder(p):  # `ftnb train --lora`: the base rebuilt as ftnb built it, the adapter folded in for fast inference
         model, tok = load_lora(p, merge=True)
         return model.eval(), tok
     if not (p/'config.json').is_file():
-        raise ValueError(f"{p} has no config.json, so it is not a transformers model folder: pass the --output-dir of a finished `ftnb train` run")
+        raise ValueError(f"{p} has no config.json, so it is not a transformers model folder: pass the --output-dir "
+                         "of a finished `ftnb train` run")
     try: cfg = AutoConfig.from_pretrained(p)
-    except Exception as e: raise ValueError(f"{p}/config.json cannot be read ({' '.join(str(e).split())[:120]}): retrain or pass another folder") from None
+    except Exception as e: raise ValueError(f"{p}/config.json cannot be read ({' '.join(str(e).split())[:120]}): "
+                                            "retrain or pass another folder") from None
     if not _is_classifier(cfg):
         raise ValueError(f"{p} holds a {(cfg.architectures or [cfg.model_type])[0]} model, not a sequence classifier: "
                          "pass a folder written by `ftnb train` (or any ...ForSequenceClassification)")
-    if cfg.problem_type not in (None,) + PROBLEM_TYPES: raise ValueError(f"{p}: unknown problem_type {cfg.problem_type!r} in config.json")
+    if cfg.problem_type not in (None,) + PROBLEM_TYPES: raise ValueError(f"{p}: unknown problem_type "
+                                                                         f"{cfg.problem_type!r} in config.json")
     if not any((p/f).is_file() for f in ('model.safetensors', 'pytorch_model.bin', 'model.safetensors.index.json')):
-        raise ValueError(f"{p} has a config.json but no weights (model.safetensors): the run did not finish; train again")
+        raise ValueError(f"{p} has a config.json but no weights (model.safetensors): the run did not "
+                         "finish; train again")
     try: tok = AutoTokenizer.from_pretrained(p)
-    except Exception: raise ValueError(f"{p} has no tokenizer files: save the tokenizer there too (tokenizer.save_pretrained)") from None
+    except Exception: raise ValueError(f"{p} has no tokenizer files: save the tokenizer there too "
+                                       "(tokenizer.save_pretrained)") from None
     try: model = AutoModelForSequenceClassification.from_pretrained(p).eval()
     except Exception as e:  # e.g. a truncated model.safetensors: safetensors' own error is a traceback about headers
-        raise ValueError(f"{p}: the weights cannot be loaded ({' '.join(str(e).split())[:100]}); the file is damaged or "
-                         "incomplete: train again, or copy the folder again") from None
+        raise ValueError(f"{p}: the weights cannot be loaded ({' '.join(str(e).split())[:100]}); the file "
+                         "is damaged or incomplete: train again, or copy the folder again") from None
     check_vocab(model, tok, str(p))
     return model, tok
 
@@ -78,8 +84,10 @@ def _jsonl_chunks(path:Path, n:int):
         for lineno, line in enumerate(f, 1):
             if not line.strip(): continue
             try: r = json.loads(line)
-            except json.JSONDecodeError as e: raise ValueError(f"{path} line {lineno} cannot be parsed as JSON: {e.msg}") from None
-            if not isinstance(r, dict): raise ValueError(f"{path} line {lineno}: expected an object of columns, got {type(r).__name__}")
+            except json.JSONDecodeError as e: raise ValueError(f"{path} line {lineno} cannot be parsed as "
+                                                               f"JSON: {e.msg}") from None
+            if not isinstance(r, dict): raise ValueError(f"{path} line {lineno}: expected an object of columns, got "
+                                                         f"{type(r).__name__}")
             chunk.append(r)
             if len(chunk) == n: yield chunk; chunk = []
         if chunk: yield chunk
@@ -202,13 +210,15 @@ def _text_cols(model, cols, text_a, text_b, where) -> tuple:
     "The text column(s) to read: given, else saved in the model's config, else the defaults of `load_task`."
     saved = getattr(model.config, 'ftnb_text_columns', None)
     a = text_a or (saved[0] if saved else next((c for c in _TEXT_DEFAULTS if c in cols), None))
-    if a is None: raise ValueError(f"{where} has none of the default text columns {list(_TEXT_DEFAULTS)} (columns: {list(cols)}): "
+    if a is None: raise ValueError(f"{where} has none of the default text columns {list(_TEXT_DEFAULTS)} (columns: "
+                                   f"{list(cols)}): "
                                    "pass text_a= (--text-a) with the column that holds the text")
     b = text_b if text_b != 'auto' else saved[1] if saved else ('sentence2' if a == 'sentence1' and 'sentence2' in cols else None)
     for arg, c in (('text_a', a), ('text_b', b)):
         if c is not None and c not in cols:
             why = ' (the model was trained on it)' if saved and c in saved else ''
-            raise ValueError(f"{where} has no column {c!r}{why} (columns: {list(cols)}): pass {arg}= (--{arg.replace('_', '-')}) "
+            raise ValueError(f"{where} has no column {c!r}{why} (columns: {list(cols)}): pass {arg}= "
+                             f"(--{arg.replace('_', '-')}) "
                              "with the column that holds that text")
     return a, b
 
@@ -237,13 +247,15 @@ class _Writer:
     def __call__(self, rows):
         if self.fmt in ('csv', 'tsv'):
             if self.w is None:
-                self.w = csv.DictWriter(self.f, fieldnames=list(rows[0]), delimiter=',' if self.fmt == 'csv' else '\t', extrasaction='ignore')
+                self.w = csv.DictWriter(self.f, fieldnames=list(rows[0]),
+                                        delimiter=',' if self.fmt == 'csv' else '\t', extrasaction='ignore')
                 self.w.writeheader()
             self.w.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
         else:
             for r in rows:
                 sep = ('[\n' if self.n == 0 else ',\n') if self.fmt == 'json' else ''
-                self.f.write(sep + json.dumps(r, ensure_ascii=False, default=str) + ('' if self.fmt == 'json' else '\n')); self.n += 1
+                self.f.write(sep + json.dumps(r, ensure_ascii=False,
+                                              default=str) + ('' if self.fmt == 'json' else '\n')); self.n += 1
     def close(self):
         if self.fmt == 'json': self.f.write('[\n]\n' if self.n == 0 else '\n]\n')
 
@@ -266,7 +278,8 @@ def _sink(output):
         w = _Writer(sys.stdout, 'csv'); yield w; sys.stdout.flush(); return
     p = Path(output).expanduser()
     fmt = FORMATS.get(p.suffix.lower())
-    if fmt is None: raise ValueError(f"output {p}: unsupported file type {p.suffix!r}; use one of {sorted(FORMATS)} or '-' for stdout")
+    if fmt is None: raise ValueError(f"output {p}: unsupported file type {p.suffix!r}; use one of {sorted(FORMATS)} "
+                                     "or '-' for stdout")
     p.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(p, 'wb' if fmt == 'parquet' else 'w') as f:
         w = _ParquetWriter(f) if fmt == 'parquet' else _Writer(f, fmt)
@@ -336,7 +349,8 @@ def predict(model_dir, # a trained model folder (`ftnb train`'s --output-dir), o
     if clash := [c for c in prediction_columns(model, np.zeros((1, model.config.num_labels), np.float32)) if c in first[0]]:
         raise ValueError(f"{where} already has a column {clash[0]!r} that predict adds: rename or drop it first")
     with (_main_sink(output, rt) if output is not None else nullcontext(rows.extend)) as write, \
-         tqdm(desc='Predicting', unit=' rows', file=sys.stderr, disable=not (progress and rt.is_main), leave=False) as bar:
+         tqdm(desc='Predicting', unit=' rows', file=sys.stderr, disable=not (progress and rt.is_main),
+              leave=False) as bar:
         for chunk in itertools.chain([first], chunks):
             write(_chunk_predictions(model, tok, chunk, cols, where, n, batch_size, rt, w))
             n += len(chunk); bar.update(len(chunk))
@@ -389,14 +403,16 @@ def true_labels(model, # the model whose label names (`label2id`) the labels mus
     idx = {n: i for i, n in enumerate(names)}
     if task == 'multi_label_classification':
         if len(cols) > 1:
-            if set(cols) != set(names): raise ValueError(f"label columns {cols} do not match the model's tags {names}: name one 0/1 column per tag")
+            if set(cols) != set(names): raise ValueError(f"label columns {cols} do not match the model's tags "
+                                                         f"{names}: name one 0/1 column per tag")
             return np.array([[_flag(r[n], where, i, n) for n in names] for i, r in enumerate(records)], np.float32)
         return np.stack([_tags(r[label], idx, names, where, i, label) for i, r in enumerate(records)])
     if task == 'regression':
         out = []
         for i, r in enumerate(records):
             try: out.append(float(r[label]))
-            except (TypeError, ValueError): raise ValueError(f"{where} row {i + 1}: label {r[label]!r} in column {label!r} is not a number") from None
+            except (TypeError, ValueError): raise ValueError(f"{where} row {i + 1}: label {r[label]!r} in column "
+                                                             f"{label!r} is not a number") from None
         return np.array(out, np.float32)
     return np.array([_class_id(r[label], idx, names, where, i, label) for i, r in enumerate(records)])
 
@@ -423,13 +439,16 @@ def _plot(model, logits, y, names, path:Path):
     from matplotlib.figure import Figure  # no pyplot: a user's backend and open figures stay as they are
     task = problem_type(model)
     if task == 'multi_label_classification': return None
-    fig = Figure(figsize=(1.2 * len(names) + 2.5, 1.1 * len(names) + 2) if task != 'regression' else (5, 5)); ax = fig.subplots()
+    fig = Figure(figsize=(1.2 * len(names) + 2.5,
+                          1.1 * len(names) + 2) if task != 'regression' else (5, 5)); ax = fig.subplots()
     if task == 'regression':
-        ax.scatter(y, logits[:, 0], s=6, alpha=0.5); lo, hi = float(min(y.min(), logits.min())), float(max(y.max(), logits.max()))
+        ax.scatter(y, logits[:, 0], s=6,
+                   alpha=0.5); lo, hi = float(min(y.min(), logits.min())), float(max(y.max(), logits.max()))
         ax.plot([lo, hi], [lo, hi], 'k--', lw=1); ax.set_xlabel('true score'); ax.set_ylabel('predicted score')
     else:
         m = confusion((logits, y), names).values
-        ax.imshow(m, cmap='Blues'); ax.set_xticks(range(len(names)), names, rotation=45, ha='right'); ax.set_yticks(range(len(names)), names)
+        ax.imshow(m, cmap='Blues'); ax.set_xticks(range(len(names)), names, rotation=45,
+                                                  ha='right'); ax.set_yticks(range(len(names)), names)
         for (r, c), v in np.ndenumerate(m): ax.text(c, r, str(v), ha='center', va='center', color='white' if v > m.max() / 2 else 'black')
         ax.set_xlabel('predicted'); ax.set_ylabel('true')
     ax.set_title(f"{len(y)} rows"); fig.tight_layout()

@@ -68,9 +68,11 @@ def _check_dataset(model, tok_ds, splits):
     for s in splits:
         if s not in tok_ds: raise ValueError(f"tok_ds has no {s!r} split (it has {list(tok_ds)})")
         cols = tok_ds[s].column_names
-        if 'input_ids' not in cols: raise ValueError(f"split {s!r} is not tokenized (no input_ids): run tokenize_pairs first")
+        if 'input_ids' not in cols: raise ValueError(f"split {s!r} is not tokenized (no input_ids): run "
+                                                     "tokenize_pairs first")
         if not ({'label', 'labels'} & set(cols)):
-            raise ValueError(f"split {s!r} has no 'label' or 'labels' column (columns: {cols}): the Trainer needs labels to train")
+            raise ValueError(f"split {s!r} has no 'label' or 'labels' column (columns: {cols}): the Trainer needs "
+                             "labels to train")
     feat = tok_ds[splits[0]].features.get('label', tok_ds[splits[0]].features.get('labels'))
     n = getattr(feat, 'num_classes', None)
     if n is not None and model.config.num_labels != n:
@@ -130,9 +132,12 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
     o, seed = take_group(Optim, optim, overrides), overrides.get('seed', 42)
     loss_func = _loss_func(model, tok_ds[train_split], class_weights)  # None: the model's own loss
     per_epoch = math.ceil(math.ceil(len(tok_ds[train_split]) / batch_size) / o.accum)  # optimizer steps, as the Trainer counts them
-    kw = dict(output_dir=str(out), per_device_train_batch_size=batch_size, per_device_eval_batch_size=max(batch_size, 32),
-              eval_strategy='epoch', save_strategy='no', logging_strategy='steps', logging_steps=max(1, per_epoch // 20),
-              seed=seed, data_seed=seed, report_to='none', disable_tqdm=True, **optim_args(o), **precision_args(precision))
+    kw = dict(output_dir=str(out), per_device_train_batch_size=batch_size,
+              per_device_eval_batch_size=max(batch_size, 32),
+              eval_strategy='epoch', save_strategy='no', logging_strategy='steps',
+              logging_steps=max(1, per_epoch // 20),
+              seed=seed, data_seed=seed, report_to='none', disable_tqdm=True, **optim_args(o),
+              **precision_args(precision))
     if group_by_length: kw['train_sampling_strategy'] = 'group_by_length'
     callbacks = [ClockCallback(), HistoryCallback(make_reporters(report_to, out/'runs'))]  # the clock first: `seconds`
     if early_stopping:
@@ -142,7 +147,8 @@ def make_trainer(model, # a sequence-classification model, e.g. from `load_class
     kw.update(overrides)
     tr = Trainer(model, TrainingArguments(**kw), train_dataset=tok_ds[train_split], eval_dataset=tok_ds[eval_split],
                  data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                 compute_metrics=metrics_for(model.config.problem_type), compute_loss_func=loss_func, callbacks=callbacks)
+                 compute_metrics=metrics_for(model.config.problem_type), compute_loss_func=loss_func,
+                 callbacks=callbacks)
     if kw['disable_tqdm']: tr.remove_callback(PrinterCallback)  # it would print every log dict; History has them
     return tr
 
@@ -174,7 +180,8 @@ def baselines(raw, # a raw pair `DatasetDict` (sentence1, sentence2, label), e.g
              ):
     "Accuracy/F1 of the majority class and of TF-IDF + logistic regression, as a DataFrame."
     tr = raw['train']
-    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(list(tr['sentence1']) + list(tr['sentence2']))
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2,
+                          sublinear_tf=True).fit(list(tr['sentence1']) + list(tr['sentence2']))
     feats = lambda ds: hstack([vec.transform(ds['sentence1']), vec.transform(ds['sentence2'])]).tocsr()
     clf = LogisticRegression(max_iter=2000, C=4.0).fit(feats(tr), tr['label'])
     major = np.bincount(tr['label']).argmax()

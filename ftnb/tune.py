@@ -49,7 +49,8 @@ def check_dim(name:str, # the hyper-parameter
               v, # its range or choices
              ):
     "Raise a one-line ValueError for an empty or inverted range (or an empty list of choices)."
-    if not isinstance(v, (list, tuple)) or not len(v): raise ValueError(f"search range for {name} is empty: give (low, high) or a list of choices")
+    if not isinstance(v, (list, tuple)) or not len(v): raise ValueError(f"search range for {name} is empty: give "
+                                                                        "(low, high) or a list of choices")
     if name not in RANGES: return
     if len(v) != 2: raise ValueError(f"search range for {name} must be (low, high), got {v!r}")
     lo, hi = v
@@ -134,7 +135,8 @@ def tune_data(data=None, # what `load_pairs` takes; None: the default pair task
     if max_eval: raw['validation'] = raw['validation'].select(range(min(max_eval, len(raw['validation']))))
     tok = AutoTokenizer.from_pretrained(ck)
     ds = tokenize_pairs(raw, tok, remove_text=True, rename_label=True)
-    about = dict(data=str(data) if data is not None else 'default', n_train=len(ds['train']), n_eval=len(ds['validation']), seed=seed)
+    about = dict(data=str(data) if data is not None else 'default', n_train=len(ds['train']),
+                 n_eval=len(ds['validation']), seed=seed)
     return dict(checkpoint=ck, tokenizer=tok, ds=ds, names=raw['train'].features['label'].names, about=about)
 
 # %% ../nbs/06b_tune.ipynb #7d8b0403
@@ -147,7 +149,8 @@ def run_trial(params:dict, # from `suggest`: lr, batch_size, epochs, warmup, wei
               report_to='none', # passed to `train`: 'none', 'tensorboard' or reporters (chapter 00's `make_reporters`)
              ) -> tuple:
     "Train one configuration with chapter 03's loop; return `(model, History)`."
-    tdl, edl = make_loaders(data['ds'], data['tokenizer'], batch_size=params['batch_size'], group_by_length=True, seed=seed)
+    tdl, edl = make_loaders(data['ds'], data['tokenizer'], batch_size=params['batch_size'], group_by_length=True,
+                            seed=seed)
     set_seed(seed)
     spec = lora_spec(lora)
     if spec is not None and 'rank' in params: spec = {**spec.__dict__, 'rank': params['rank']}
@@ -217,7 +220,8 @@ def study_storage(folder, # the search's output folder: `folder/study.db` when `
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
         for attempt in range(4):  # workers started together race to create the tables: the losers try again
             try: return optuna.storages.RDBStorage(url, engine_kwargs=kw, heartbeat_interval=HEARTBEAT['interval'],
-                                                   grace_period=HEARTBEAT['grace'], heartbeat_stale_trial_callback=retry)
+                                                   grace_period=HEARTBEAT['grace'],
+                                                   heartbeat_stale_trial_callback=retry)
             except (IntegrityError, ProgrammingError): time.sleep(0.5 + attempt)
             except OperationalError as e:  # SQLite: 'table ... already exists', 'database is locked'; else a bad URL or server
                 if not any(w in str(e) for w in ('already exists', 'locked')) or attempt == 3: raise _unusable(url, e) from None
@@ -240,9 +244,11 @@ def open_study(folder, # the search's output folder (created)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=median_startup) if settings['pruner'] == 'median' else optuna.pruners.NopPruner()
     sampler = (optuna.samplers.TPESampler(seed=settings['seed'] + n_old) if storage is None  # resumed: not the first samples again
                else optuna.samplers.TPESampler(seed=(settings['seed'] + os.getpid()) % 2**31, constant_liar=True))
-    study = optuna.create_study(study_name='ftnb-tune', storage=st, load_if_exists=True, direction='maximize', pruner=pruner, sampler=sampler)
+    study = optuna.create_study(study_name='ftnb-tune', storage=st, load_if_exists=True, direction='maximize',
+                                pruner=pruner, sampler=sampler)
     if study.user_attrs.get('settings', key) != key:
-        raise ValueError(f"{storage or folder} holds a search with other settings ({study.user_attrs.get('settings')}): "
+        raise ValueError(f"{storage or folder} holds a search with other settings "
+                         f"({study.user_attrs.get('settings')}): "
                          "use another output folder or storage")
     study.set_user_attr('settings', key)
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)) if storage is None else []:
@@ -338,11 +344,13 @@ def tune(data:dict, # from `tune_data`
         ) -> optuna.Study:
     "Run (or resume, or join) an Optuna search over `space`, each trial an ftnb run, pruned by `pruner`; return the study."
     check_choice(pruner, PRUNERS, 'pruner')
-    if not isinstance(n_trials, int) or n_trials < 1: raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials!r}")
+    if not isinstance(n_trials, int) or n_trials < 1: raise ValueError("n_trials must be a whole number >= 1, got "
+                                                                       f"{n_trials!r}")
     spec = lora_spec(lora)
     space = space or default_space(spec is not None)
     for k, v in space.items(): check_dim(k, v)
-    settings = dict(pruner=pruner, lora=spec.__dict__ if spec else None, space=space, seed=seed, checkpoint=str(data['checkpoint']),
+    settings = dict(pruner=pruner, lora=spec.__dict__ if spec else None, space=space, seed=seed,
+                    checkpoint=str(data['checkpoint']),
                     data=data.get('about'))
     make_reporters(run_kw.get('report_to'), Path(output_dir)/'runs')  # a bad report_to fails before the study opens
     study = open_study(output_dir, settings, storage=storage)
@@ -381,7 +389,8 @@ def plot_search(folder, # the search's output folder
     for r in rows:
         f = Path(folder)/'trials'/f"{r['trial']:03d}"/'history.json'
         ev = [e for e in (History.from_json(f) if f.is_file() else []) if e['split'] == 'eval']
-        b.plot([e['epoch'] for e in ev], [e[metric] for e in ev], '--' if r['state'] == 'pruned' else '-', marker='.', label=f"trial {r['trial']}")
+        b.plot([e['epoch'] for e in ev], [e[metric] for e in ev], '--' if r['state'] == 'pruned' else '-', marker='.',
+               label=f"trial {r['trial']}")
     b.set(xlabel='epoch', ylabel=f'validation {metric}', title='trials'); b.legend(fontsize=7, ncol=2)
     if title: fig.suptitle(title)
     return fig
@@ -421,7 +430,8 @@ def summary(study:optuna.Study, # a finished (or interrupted) search
     S = optuna.trial.TrialState
     count = lambda s: len(study.get_trials(deepcopy=False, states=(s,)))
     best = study.best_trial if count(S.COMPLETE) else None
-    return dict(output_dir=str(folder), best_trial=best.number if best else None, best_value=best.value if best else None,
+    return dict(output_dir=str(folder), best_trial=best.number if best else None,
+                best_value=best.value if best else None,
                 best_params=best.params if best else None, best_dir=str(Path(folder)/'best') if best else None,
                 n_complete=count(S.COMPLETE), n_pruned=count(S.PRUNED), n_failed=count(S.FAIL), seconds=seconds,
                 trials_file=str(Path(folder)/'trials.jsonl'))
@@ -439,6 +449,7 @@ def compare_pruners(data:dict, # from `tune_data`
         t0 = time.perf_counter()
         st = tune(data, Path(output_dir)/p, n_trials, p, **kwargs)
         s = summary(st, Path(output_dir)/p, time.perf_counter() - t0)
-        rows.append(dict(pruner=p, best_value=s['best_value'], seconds=round(s['seconds'], 1), n_complete=s['n_complete'],
+        rows.append(dict(pruner=p, best_value=s['best_value'], seconds=round(s['seconds'], 1),
+                         n_complete=s['n_complete'],
                          n_pruned=s['n_pruned'], best_params=s['best_params']))
     return rows

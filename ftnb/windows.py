@@ -51,8 +51,8 @@ def document_labels(labels, # the windows' labels (class ids, 0/1 rows or scores
     docs, first, inv = np.unique(doc, return_index=True, return_inverse=True)
     out = labels[first]
     bad = np.flatnonzero((labels.reshape(len(labels), -1) != out[inv].reshape(len(labels), -1)).any(-1))
-    if len(bad): raise ValueError(f"document {doc[bad[0]]} has windows with different labels: the document ids do not belong to these windows; "
-                                  "pass the `doc` column of the same tokenized split")
+    if len(bad): raise ValueError(f"document {doc[bad[0]]} has windows with different labels: the document ids do "
+                                  "not belong to these windows; pass the `doc` column of the same tokenized split")
     return docs, out
 
 # %% ../nbs/01c_whole_documents.ipynb #d6f68b46
@@ -136,7 +136,8 @@ class DocumentClassificationPipeline(ChunkPipeline):
     def postprocess(self, outputs, top_k=1):
         "The text's labels by probability (softmax, or sigmoid for tags; the score for regression) from its windows' combined logits."
         lg = np.concatenate([o['logits'].float().cpu().numpy().reshape(-1, self.model.config.num_labels) for o in outputs])
-        z = aggregate_windows(lg, np.zeros(len(lg), dtype=int), windows_of(self.model)['aggregate'])[1][0].astype(np.float64)
+        z = aggregate_windows(lg, np.zeros(len(lg), dtype=int),
+                              windows_of(self.model)['aggregate'])[1][0].astype(np.float64)
         task, names = problem_type(self.model), label_names(self.model)
         if task == 'regression': return {'label': names[0], 'score': float(z[0])}
         p = 1 / (1 + np.exp(-z)) if task == 'multi_label_classification' else np.exp(z - z.max()) / np.exp(z - z.max()).sum()
