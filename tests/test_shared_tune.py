@@ -43,14 +43,17 @@ def check_shared(study, out, n):
 def test_two_workers_one_killed_sqlite(tmp_path):
     out, url = tmp_path/'search', f"sqlite:///{tmp_path/'shared.db'}"
     a, b = worker(out, url, 5, 'slow'), worker(out, url, 7, 'slow')
-    st, t0 = None, time.time()
+    st, t0, running = None, time.time(), []
     while time.time() - t0 < 300 and a.poll() is None:  # kill A inside its second trial
         time.sleep(0.2)
         try: st = optuna.load_study(study_name='ftnb-tune', storage=url)
         except Exception: continue  # not created yet
-        if by_worker(st, a.pid, 'COMPLETE') and by_worker(st, a.pid, 'RUNNING'): break
-    assert a.poll() is None, 'worker A finished before it could be killed: ' + a.stderr.read()[-2000:]
-    killed = by_worker(st, a.pid, 'RUNNING')[0].number
+        if not by_worker(st, a.pid, 'COMPLETE'): continue
+        os.kill(a.pid, signal.SIGSTOP)  # frozen, A cannot finish the trial we read next
+        if running := by_worker(st, a.pid, 'RUNNING'): break
+        os.kill(a.pid, signal.SIGCONT)  # between two trials: let it start the next one
+    assert running and a.poll() is None, 'worker A finished before it could be killed: ' + a.stderr.read()[-2000:]
+    killed = running[0].number
     os.kill(a.pid, signal.SIGKILL); a.wait()
     os.kill(b.pid, signal.SIGSTOP); time.sleep(3.5); os.kill(b.pid, signal.SIGCONT)  # A silent for longer than the grace period
     res = finish(b)
