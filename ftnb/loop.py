@@ -22,9 +22,9 @@ from .models import compute_metrics, metrics_for, classification_loss, problem_t
 from safetensors.torch import save_model, load_model
 
 # %% auto #0
-__all__ = ['RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'StopTraining', 'stop_at', 'Preempted', 'StopSignals', 'model_loss',
-           'weighted_loss', 'Checkpoints', 'Evals', 'Logs', 'Loop', 'loop_options', 'train']
+__all__ = ['LOOP_GROUPS', 'RECIPE', 'param_groups', 'adamw', 'steps_per_epoch', 'Runtime', 'evaluate', 'capture_rng',
+           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'StopTraining', 'stop_at', 'Preempted', 'StopSignals',
+           'model_loss', 'weighted_loss', 'Checkpoints', 'Evals', 'Logs', 'Loop', 'loop_options', 'train']
 
 # %% ../nbs/03_custom_loop.ipynb #689eb9f1
 def param_groups(model, # the model whose trainable parameters are grouped
@@ -421,6 +421,9 @@ class Logs:
     progress:bool=True # show a tqdm bar
     report_to:str='none' # 'none', 'tensorboard' (into `ckpt_dir/runs`, else `runs/<date-time>`), 'trackio' or reporters
 
+# %% ../nbs/03_custom_loop.ipynb #66ae8470
+LOOP_GROUPS = dict(optim=Optim, ckpt=Checkpoints, evals=Evals, logs=Logs)  # `Loop`'s option groups, by argument name
+
 # %% ../nbs/03_custom_loop.ipynb #a0933a6e
 class Loop:
     "One training run: model, optimizer, schedule and runtime, the position (step, epoch, batch) and the `History`."
@@ -439,8 +442,8 @@ class Loop:
                  callbacks=(), # functions called as `cb(step, history)` after every optimizer step (see `StopTraining`)
                 ):
         "Check the options, then build the runtime, optimizer and schedule (nothing is trained until `fit`)."
-        groups = ((Optim, optim), (Checkpoints, ckpt), (Evals, evals), (Logs, logs))
-        self.optim, self.ckpt, self.evals, self.logs = (take_group(cls, given, {}) for cls, given in groups)  # defaults filled, types checked
+        given = (optim, ckpt, evals, logs)
+        self.optim, self.ckpt, self.evals, self.logs = map(take_group, LOOP_GROUPS.values(), given, [{}] * 4)  # defaults, types checked
         if self.evals.patience is not None and eval_dl is None: raise ValueError("patience needs an eval_dl to measure improvement")
         if self.evals.eval_first and eval_dl is None: raise ValueError("eval_first needs an eval_dl")
         store_attr('loss_fn,callbacks'); self.on_nan = check_choice(on_nan, ('raise', 'skip'), 'on_nan')
@@ -486,8 +489,7 @@ def seconds(self:Loop) -> float:
 # %% ../nbs/03_custom_loop.ipynb #78d62adc
 def loop_options(**options) -> dict:
     "`Loop`'s keyword arguments from flat options: each field of `Optim`, `Checkpoints`, `Evals` or `Logs` goes into its group."
-    for name, cls in dict(optim=Optim, ckpt=Checkpoints, evals=Evals, logs=Logs).items():
-        options[name] = take_group(cls, options.get(name), options)
+    for name, cls in LOOP_GROUPS.items(): options[name] = take_group(cls, options.get(name), options)
     own = list(inspect.signature(Loop).parameters)[3:]
     if 'device' in options: raise TypeError(f"Loop takes no device: pass runtime=Runtime({options['device']!r}, precision)")
     if unknown := [k for k in options if k not in own]:

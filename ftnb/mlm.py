@@ -572,7 +572,7 @@ ADAPT_OPTIM = Optim(epochs=1, lr=2e-4, weight_decay=0.01)  # `adapt`'s defaults:
 def adapt(checkpoint:str, # the general model, e.g. `warm_start_mlm_head(...)`
           corpus=None, # Dataset(text) or list of in-domain texts; default `read_texts('reviews')`
           chunks:Chunks=None, # chunk length, train/test chunks, masking; default `Chunks()`
-          optim:Optim=None, # chapter 00's optimisation options; default `ADAPT_OPTIM`, one pass at 2e-4
+          optim:Optim=None, # chapter 00's optimisation options; default `ADAPT_OPTIM` (one pass at 2e-4); change fields by name
           batch_size:int=32, # chunks per step
           seed:int=42, # split, masking and shuffling seed
           output_dir:str=None, # save the adapted model, tokenizer and history.json here; checkpoints meanwhile go to `output_dir/checkpoints`

@@ -29,7 +29,7 @@ def test_adapt_help_shows_adapts_own_defaults():
     assert r.returncode == 0 and '--resume' in text
     for name in ['batch_size', 'seed']: assert f"(default: {sig[name].default})" in text, name
     for name in ['epochs', 'lr']: assert f"(default: {getattr(ADAPT_OPTIM, name)})" in text, name  # adapt's, not Optim's
-    assert 'tokens per chunk' not in text and 'training chunks (default 4,000' in text  # Chunks' docments
+    assert 'training chunks (default 4,000' in text  # --train-size's help is Chunks' docment
 
 @pytest.mark.parametrize('args,msg', [([], 'required'), (['train', '--lr', '0'], 'positive float'),
     (['train', '--precision', 'fp8'], 'invalid choice'), (['train', '--data', 'missing/pairs.csv'], 'no such file'),
